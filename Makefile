@@ -1,0 +1,35 @@
+# Two commands do all the set-up: `make run` and `make test`. Both create .venv when it is missing
+# and reinstall only when pyproject.toml changed, so a second call is quick.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The torch build to install when the venv has none. The default is the CPU wheel on the lab
+# machines; on a GPU workstation use e.g. `make run TORCH=torch` for PyPI's CUDA build.
+TORCH ?= torch==2.13.0
+CORES ?= all
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint test-cluster bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/pip install -q -e ".[dev,slurm]"
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/snakemake --cores $(CORES) all
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/snakefmt --check Snakefile rules
+	$(BIN)/snakemake --lint --cores 1
+
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+test-cluster: $(STAMP)
+	bash tests/cluster/run.sh
+
+clean:
+	rm -rf results/* .snakemake

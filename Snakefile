@@ -1,0 +1,15 @@
+# rnnlab: the recurrent-network lab of Dive into Deep Learning as a pipeline. No logic here:
+# helpers live in rules/common.smk and every rule calls the rnnlab command line.
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/data.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        data_outputs(),

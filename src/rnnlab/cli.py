@@ -1,0 +1,93 @@
+"""The ``rnnlab`` command line. Each pipeline stage is a subcommand, so every stage also runs by
+hand. Known errors print one line (``rnnlab: error: ...``) and exit 1; heavy modules (torch,
+matplotlib) are imported only by the subcommand that needs them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from rnnlab.errors import RnnlabError
+
+
+def cmd_download(args: argparse.Namespace) -> None:
+    from rnnlab.download import download
+
+    path = download(args.url, args.out, sha1=args.sha1, timeout=args.timeout,
+                    retries=args.retries)
+    print(f"wrote {path}", file=sys.stderr)
+
+
+def cmd_preprocess(args: argparse.Namespace) -> None:
+    from rnnlab.data import preprocess
+
+    stats = preprocess(args.text, args.token, args.out, min_freq=args.min_freq)
+    print(f"{stats['token']} corpus: {stats['corpus_length']} tokens, vocabulary "
+          f"{stats['vocab_size']}, {stats['num_lines']} lines -> {args.out}", file=sys.stderr)
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    from rnnlab.generate import generate
+
+    results = generate(args.checkpoint, args.prefix, num_preds=args.num_preds,
+                       strategy=args.strategy, temperature=args.temperature, top_k=args.top_k,
+                       beam_size=args.beam_size, alpha=args.alpha, num_best=args.num_best,
+                       seed=args.seed, device=args.device)
+    for text, score in results:
+        print(text if score is None or args.num_best == 1 else f"{score:.4f}\t{text}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="rnnlab", description="The recurrent-network lab of Dive into Deep Learning.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub = commands.add_parser("download", help="fetch a text and check its SHA-1")
+    sub.add_argument("--url", required=True, help="http(s) or file:// URL, or a local path")
+    sub.add_argument("--sha1", help="expected SHA-1 (hex)")
+    sub.add_argument("--out", required=True, help="where to write the text")
+    sub.add_argument("--timeout", type=float, default=30.0, help="seconds per try (30)")
+    sub.add_argument("--retries", type=int, default=3, help="retries after the first try (3)")
+    sub.set_defaults(func=cmd_download)
+
+    sub = commands.add_parser("preprocess", help="tokenize a text into vocab, corpus and stats")
+    sub.add_argument("--text", required=True, help="the text file")
+    sub.add_argument("--token", default="char", help="char or word (char)")
+    sub.add_argument("--min-freq", type=int, default=0, help="drop rarer tokens to <unk> (0)")
+    sub.add_argument("--out", required=True, help="output directory")
+    sub.set_defaults(func=cmd_preprocess)
+
+    sub = commands.add_parser("generate", help="sample text from a checkpoint")
+    sub.add_argument("--checkpoint", required=True, help="a checkpoint.pt of rnnlab train")
+    sub.add_argument("--prefix", required=True, help="text to warm the state up on")
+    sub.add_argument("--num-preds", type=int, default=50, help="tokens to generate (50)")
+    sub.add_argument("--strategy", choices=["greedy", "sample", "beam"], default="greedy",
+                     help="greedy (the textbook's predict_ch8), sample or beam (greedy)")
+    sub.add_argument("--temperature", type=float, default=1.0, help="sample: softmax temperature")
+    sub.add_argument("--top-k", type=int, help="sample: only the k most likely tokens")
+    sub.add_argument("--beam-size", type=int, default=4, help="beam: sequences kept (4)")
+    sub.add_argument("--alpha", type=float, default=0.75,
+                     help="beam: length penalty, score = log P / L^alpha (0.75)")
+    sub.add_argument("--num-best", type=int, default=1,
+                     help="beam: print the k best with their scores (1)")
+    sub.add_argument("--seed", type=int, help="sample: random seed for reproducible text")
+    sub.add_argument("--device", default="cpu", help="cpu, cuda or auto (cpu)")
+    sub.set_defaults(func=cmd_generate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except RnnlabError as err:
+        print(f"rnnlab {args.command}: error: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

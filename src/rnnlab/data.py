@@ -1,0 +1,240 @@
+"""Text preprocessing as in Dive into Deep Learning, sections 8.2-8.3.
+
+Reading and cleaning lines, char and word tokens, the vocabulary, the corpus of token ids with a
+training head and a disjoint held-out tail, and the two minibatch iterators (random and
+sequential sampling). Everything is deterministic given a ``torch.Generator``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import re
+import sys
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+import torch
+
+from rnnlab.errors import DataError
+from rnnlab.fileio import atomic_write_bytes, atomic_write_text
+
+TOKEN_KINDS = ("char", "word")
+SAMPLINGS = ("random", "sequential")
+NON_LETTERS = re.compile("[^A-Za-z]+")
+CORPUS_FILE = "corpus.int32"
+VOCAB_FILE = "vocab.json"
+STATS_FILE = "stats.json"
+
+
+def clean_line(line: str) -> str:
+    """Lower-case a line, turn each run of non-letters into one space, and strip it."""
+    return NON_LETTERS.sub(" ", line).strip().lower()
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Read a text file into cleaned lines; empty lines stay in the list.
+
+    Decoding policy: the file is read as UTF-8. Bytes that are not valid UTF-8 become U+FFFD,
+    which is a non-letter and so cleans away like punctuation; a warning on stderr says how many
+    there were. A file with no letters at all is refused.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise DataError(f"cannot read text file {str(path)!r}: {err.strerror}") from None
+    text = raw.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - raw.decode("utf-8", errors="ignore").count("\ufffd")
+    if bad:
+        print(f"warning: {path}: {bad} invalid UTF-8 sequence(s); treated as non-letters",
+              file=sys.stderr)
+    lines = [clean_line(line) for line in text.splitlines()]
+    if not any(lines):
+        raise DataError(f"the corpus {str(path)!r} is empty: it has no letters A-Z")
+    return lines
+
+
+def tokenize(lines: Sequence[str], token: str = "char") -> list[list[str]]:
+    """Split each line into characters (``char``) or whitespace-separated words (``word``)."""
+    if token == "char":
+        return [list(line) for line in lines]
+    if token == "word":
+        return [line.split() for line in lines]
+    raise DataError(f"unknown token kind {token!r} (expected one of {', '.join(TOKEN_KINDS)})")
+
+
+def count_tokens(tokens: Iterable) -> collections.Counter:
+    """Count tokens of a flat or nested (lines of tokens) list, in first-seen order."""
+    tokens = list(tokens)
+    if tokens and isinstance(tokens[0], list):
+        tokens = [tok for line in tokens for tok in line]
+    return collections.Counter(tokens)
+
+
+class Vocab:
+    """Token <-> id mapping: ``<unk>`` is 0, reserved tokens follow, then tokens by descending
+    frequency (ties keep the order in which they first appear). Tokens rarer than ``min_freq``
+    are left out and map to ``<unk>``."""
+
+    unk = 0
+
+    def __init__(self, tokens: Iterable = (), min_freq: int = 0,
+                 reserved_tokens: Sequence[str] = ()):
+        counter = count_tokens(tokens)
+        # sorted() is stable and Counter keeps first-seen order, so ties stay in that order.
+        self.token_freqs = sorted(counter.items(), key=lambda item: item[1], reverse=True)
+        self.idx_to_token = ["<unk>", *reserved_tokens]
+        for tok, freq in self.token_freqs:
+            if freq < min_freq:
+                break
+            if tok not in self.idx_to_token:
+                self.idx_to_token.append(tok)
+        self.token_to_idx = {tok: idx for idx, tok in enumerate(self.idx_to_token)}
+
+    def __len__(self) -> int:
+        return len(self.idx_to_token)
+
+    def __getitem__(self, tokens):
+        """The id of one token, or the list of ids of a list of tokens; unknown ones give 0."""
+        if isinstance(tokens, (list, tuple)):
+            return [self[tok] for tok in tokens]
+        return self.token_to_idx.get(tokens, self.unk)
+
+    def to_tokens(self, indices):
+        """The token of one id, or the tokens of a list of ids."""
+        if isinstance(indices, (list, tuple)):
+            return [self.idx_to_token[int(idx)] for idx in indices]
+        return self.idx_to_token[int(indices)]
+
+    def to_dict(self) -> dict:
+        return {"idx_to_token": list(self.idx_to_token),
+                "token_freqs": [[tok, freq] for tok, freq in self.token_freqs]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Vocab:
+        vocab = cls()
+        vocab.idx_to_token = list(data["idx_to_token"])
+        vocab.token_freqs = [(tok, int(freq)) for tok, freq in data.get("token_freqs", [])]
+        vocab.token_to_idx = {tok: idx for idx, tok in enumerate(vocab.idx_to_token)}
+        return vocab
+
+
+def build_corpus(tokens: list[list[str]], vocab: Vocab) -> list[int]:
+    """The ids of all tokens of all lines, flattened in order."""
+    return [vocab[tok] for line in tokens for tok in line]
+
+
+def split_corpus(corpus: torch.Tensor, train_tokens: int | None,
+                 val_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Split a corpus into a training head and a disjoint held-out tail.
+
+    ``val_tokens`` takes the last tokens of the text; ``train_tokens`` (the textbook's
+    ``max_tokens``; ``None`` or 0 for all) takes the first tokens of what is left.
+    """
+    if val_tokens < 0:
+        raise DataError(f"val_tokens must be >= 0, got {val_tokens}")
+    available = len(corpus) - val_tokens
+    if available <= 1:
+        raise DataError(f"val_tokens={val_tokens} leaves nothing to train on: the corpus has "
+                        f"{len(corpus)} tokens")
+    n_train = available if not train_tokens else min(train_tokens, available)
+    return corpus[:n_train], corpus[available:]
+
+
+def _check_batchable(corpus: torch.Tensor, batch_size: int, num_steps: int) -> None:
+    needed = batch_size * num_steps + num_steps + 1
+    if len(corpus) < needed:
+        raise DataError(f"the corpus is too short for one batch of {batch_size}x{num_steps}: "
+                        f"it needs at least {needed} tokens and has {len(corpus)}")
+
+
+def random_batches(corpus: torch.Tensor, batch_size: int, num_steps: int,
+                   generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Random sampling: a random offset, then subsequences in shuffled order, each used once.
+
+    Yields ``(X, Y)`` of shape ``(batch, steps)`` on the corpus's device; Y is X shifted by one.
+    """
+    _check_batchable(corpus, batch_size, num_steps)
+    offset = int(torch.randint(0, num_steps, (1,), generator=generator))
+    num_subseqs = (len(corpus) - offset - 1) // num_steps
+    starts = offset + num_steps * torch.randperm(num_subseqs, generator=generator)
+    steps = torch.arange(num_steps)
+    for i in range(num_subseqs // batch_size):
+        index = (starts[i * batch_size:(i + 1) * batch_size, None] + steps).to(corpus.device)
+        yield corpus[index], corpus[index + 1]  # (batch, steps) each
+
+
+def sequential_batches(corpus: torch.Tensor, batch_size: int, num_steps: int,
+                       generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Sequential sampling: a random offset, the corpus reshaped into ``batch_size`` rows, and
+    windows of ``num_steps`` handed out in order, so row i of batch k+1 continues row i of
+    batch k. Yields ``(X, Y)`` of shape ``(batch, steps)``."""
+    _check_batchable(corpus, batch_size, num_steps)
+    offset = int(torch.randint(0, num_steps + 1, (1,), generator=generator))
+    num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
+    rows_x = corpus[offset:offset + num_tokens].reshape(batch_size, -1)
+    rows_y = corpus[offset + 1:offset + 1 + num_tokens].reshape(batch_size, -1)
+    for start in range(0, (rows_x.shape[1] // num_steps) * num_steps, num_steps):
+        yield rows_x[:, start:start + num_steps], rows_y[:, start:start + num_steps]
+
+
+def batches(corpus: torch.Tensor, batch_size: int, num_steps: int, sampling: str,
+            generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """The minibatches of one epoch with the given sampling (``random`` or ``sequential``)."""
+    if sampling == "random":
+        return random_batches(corpus, batch_size, num_steps, generator)
+    if sampling == "sequential":
+        return sequential_batches(corpus, batch_size, num_steps, generator)
+    raise DataError(f"unknown sampling {sampling!r} (expected one of {', '.join(SAMPLINGS)})")
+
+
+def preprocess(text: str | Path, token: str, out: str | Path, min_freq: int = 0) -> dict:
+    """Tokenize a text and write ``vocab.json``, the corpus ids and ``stats.json`` under ``out``.
+
+    The corpus is little-endian int32 (``corpus.int32``), read back by :func:`load_corpus`.
+    Returns the stats.
+    """
+    if token not in TOKEN_KINDS:  # refuse before reading anything
+        tokenize([], token)
+    lines = read_lines(text)
+    tokens = tokenize(lines, token)
+    vocab = Vocab(tokens, min_freq=min_freq)
+    corpus = torch.tensor(build_corpus(tokens, vocab), dtype=torch.int32)
+    if len(corpus) == 0:
+        raise DataError(f"the corpus {str(text)!r} is empty after tokenizing")
+    stats = {
+        "token": token,
+        "num_lines": len(lines),
+        "corpus_length": len(corpus),
+        "vocab_size": len(vocab),
+        "min_freq": min_freq,
+        "first_tokens": corpus[:10].tolist(),
+        "top_token_freqs": [[tok, freq] for tok, freq in vocab.token_freqs[:10]],
+    }
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    data = corpus.numpy().astype("<i4").tobytes()
+    atomic_write_bytes(out / CORPUS_FILE, data)
+    atomic_write_text(out / VOCAB_FILE, json.dumps(vocab.to_dict(), ensure_ascii=False))
+    atomic_write_text(out / STATS_FILE, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
+    return stats
+
+
+def load_data(directory: str | Path) -> tuple[torch.Tensor, Vocab, dict]:
+    """Read what :func:`preprocess` wrote: the corpus (int64 tensor), the vocabulary, the stats."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise DataError(f"data directory {str(directory)!r} does not exist "
+                        "(run `rnnlab preprocess` first)")
+    try:
+        raw = (directory / CORPUS_FILE).read_bytes()
+        vocab = Vocab.from_dict(json.loads((directory / VOCAB_FILE).read_text("utf-8")))
+        stats = json.loads((directory / STATS_FILE).read_text("utf-8"))
+    except (OSError, ValueError, KeyError) as err:
+        raise DataError(f"data directory {str(directory)!r} is incomplete or corrupt: {err}") \
+            from None
+    if len(raw) % 4:
+        raise DataError(f"{directory / CORPUS_FILE} is corrupt: {len(raw)} bytes is not int32")
+    corpus = torch.frombuffer(bytearray(raw), dtype=torch.int32).to(torch.int64)
+    return corpus, vocab, stats

@@ -1,0 +1,29 @@
+"""The errors rnnlab raises for bad input. The command line prints them as one line."""
+
+
+class RnnlabError(Exception):
+    """A known error: bad input or a failed step, with the bad value in the message."""
+
+
+class ConfigError(RnnlabError):
+    """config.yaml or a command-line override is invalid; the message names the key."""
+
+
+class DataError(RnnlabError):
+    """A text, corpus or data directory cannot be used."""
+
+
+class DownloadError(RnnlabError):
+    """A download failed or its checksum does not match."""
+
+
+class CheckpointError(RnnlabError):
+    """A checkpoint is missing, corrupt or not an rnnlab checkpoint."""
+
+
+class TrainingError(RnnlabError):
+    """Training cannot start or stopped (for example, the loss diverged)."""
+
+
+class GenerationError(RnnlabError):
+    """Text generation was asked for with bad arguments."""
