@@ -4,9 +4,30 @@ from pathlib import Path
 
 import pytest
 
+from rnnlab.data import preprocess
+from rnnlab.download import bundled_corpus
+
 ROOT = Path(__file__).resolve().parents[1]
+TINY_LINES = 120  # about 4000 characters of The Time Machine
 
 
 @pytest.fixture(scope="session")
 def project_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session")
+def tiny_text(tmp_path_factory) -> Path:
+    """The first lines of the lab's text: a corpus small enough for 1-2 epoch tests."""
+    lines = bundled_corpus().read_text("utf-8").splitlines()[:TINY_LINES]
+    path = tmp_path_factory.mktemp("text") / "tiny.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_data(tiny_text, tmp_path_factory) -> Path:
+    """A preprocessed character corpus of the tiny text."""
+    out = tmp_path_factory.mktemp("data")
+    preprocess(tiny_text, "char", out)
+    return out

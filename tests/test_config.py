@@ -17,7 +17,7 @@ def test_the_lab_config_is_valid(project_root):
     assert len(config["variants"]) == 10
     assert config["variants"]["lstm_deep"] == {
         "cell": "lstm", "impl": "torch", "layers": 2, "hidden": 256, "lr": 2,
-        "dropout": 0, "reset_after": False}
+        "dropout": 0}
 
 
 def test_defaults_are_filled_in():

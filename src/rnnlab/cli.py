@@ -26,6 +26,20 @@ def cmd_preprocess(args: argparse.Namespace) -> None:
           f"{stats['vocab_size']}, {stats['num_lines']} lines -> {args.out}", file=sys.stderr)
 
 
+def cmd_train(args: argparse.Namespace) -> None:
+    from rnnlab.config import load_config, resolve_variant
+    from rnnlab.errors import TrainingError
+
+    config = load_config(args.config)
+    settings = resolve_variant(config, args.variant,
+                               {"epochs": args.epochs, "device": args.device})
+    if args.threads is not None and args.threads < 1:
+        raise TrainingError(f"--threads must be at least 1, got {args.threads}")
+    from rnnlab.train import train
+
+    train(settings, args.data, args.out, threads=args.threads, progress=not args.quiet)
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     from rnnlab.generate import generate
 
@@ -56,6 +70,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--min-freq", type=int, default=0, help="drop rarer tokens to <unk> (0)")
     sub.add_argument("--out", required=True, help="output directory")
     sub.set_defaults(func=cmd_preprocess)
+
+    sub = commands.add_parser("train", help="train one variant of config.yaml")
+    sub.add_argument("--config", required=True, help="config.yaml")
+    sub.add_argument("--variant", required=True, help="a name under variants:")
+    sub.add_argument("--data", required=True, help="the directory rnnlab preprocess wrote")
+    sub.add_argument("--out", required=True, help="output directory (results/models/NAME)")
+    sub.add_argument("--epochs", type=int, help="override the config's epochs")
+    sub.add_argument("--device", help="override the config's device: auto, cpu or cuda")
+    sub.add_argument("--threads", type=int, help="torch intra-op threads")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.set_defaults(func=cmd_train)
 
     sub = commands.add_parser("generate", help="sample text from a checkpoint")
     sub.add_argument("--checkpoint", required=True, help="a checkpoint.pt of rnnlab train")

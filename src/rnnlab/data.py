@@ -142,7 +142,8 @@ def split_corpus(corpus: torch.Tensor, train_tokens: int | None,
     return corpus[:n_train], corpus[available:]
 
 
-def _check_batchable(corpus: torch.Tensor, batch_size: int, num_steps: int) -> None:
+def check_batchable(corpus: torch.Tensor, batch_size: int, num_steps: int) -> None:
+    """Refuse a corpus too short to give one batch whatever the random offset."""
     needed = batch_size * num_steps + num_steps + 1
     if len(corpus) < needed:
         raise DataError(f"the corpus is too short for one batch of {batch_size}x{num_steps}: "
@@ -155,14 +156,16 @@ def random_batches(corpus: torch.Tensor, batch_size: int, num_steps: int,
 
     Yields ``(X, Y)`` of shape ``(batch, steps)`` on the corpus's device; Y is X shifted by one.
     """
-    _check_batchable(corpus, batch_size, num_steps)
+    check_batchable(corpus, batch_size, num_steps)
     offset = int(torch.randint(0, num_steps, (1,), generator=generator))
     num_subseqs = (len(corpus) - offset - 1) // num_steps
     starts = offset + num_steps * torch.randperm(num_subseqs, generator=generator)
-    steps = torch.arange(num_steps)
-    for i in range(num_subseqs // batch_size):
-        index = (starts[i * batch_size:(i + 1) * batch_size, None] + steps).to(corpus.device)
-        yield corpus[index], corpus[index + 1]  # (batch, steps) each
+    num_batches = num_subseqs // batch_size
+    index = starts[:num_batches * batch_size, None] + torch.arange(num_steps)
+    # One transfer an epoch: (batches, batch, steps) on the corpus's device.
+    index = index.reshape(num_batches, batch_size, num_steps).to(corpus.device)
+    for batch_index in index:
+        yield corpus[batch_index], corpus[batch_index + 1]  # (batch, steps) each
 
 
 def sequential_batches(corpus: torch.Tensor, batch_size: int, num_steps: int,
@@ -170,7 +173,7 @@ def sequential_batches(corpus: torch.Tensor, batch_size: int, num_steps: int,
     """Sequential sampling: a random offset, the corpus reshaped into ``batch_size`` rows, and
     windows of ``num_steps`` handed out in order, so row i of batch k+1 continues row i of
     batch k. Yields ``(X, Y)`` of shape ``(batch, steps)``."""
-    _check_batchable(corpus, batch_size, num_steps)
+    check_batchable(corpus, batch_size, num_steps)
     offset = int(torch.randint(0, num_steps + 1, (1,), generator=generator))
     num_tokens = ((len(corpus) - offset - 1) // batch_size) * batch_size
     rows_x = corpus[offset:offset + num_tokens].reshape(batch_size, -1)

@@ -1,0 +1,267 @@
+"""Recurrent language models of Dive into Deep Learning, chapters 8-9.
+
+``build_model(cell, impl, vocab_size, hidden, layers)`` returns an RNN, GRU or LSTM either
+written from the equations (``impl="scratch"``) or backed by ``torch.nn`` (``impl="torch"``).
+Both take token ids ``X`` of shape ``(batch, steps)`` and a state tuple, and return
+``(logits, state)`` with time-major logits ``(steps * batch, vocab)``; the state is ``(H,)``
+for rnn/gru and ``(H, C)`` for lstm, each ``(layers, batch, hidden)``, so the two impls swap
+freely.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+CELLS = ("rnn", "gru", "lstm")
+IMPLS = ("scratch", "torch")
+_GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+# Scratch gate block k holds torch's gate block _TORCH_GATE[cell][k]. Scratch LSTM uses the
+# textbook order (input, forget, output, candidate); torch uses (i, f, g=candidate, o).
+_TORCH_GATE = {"rnn": (0,), "gru": (0, 1, 2), "lstm": (0, 1, 3, 2)}
+_TORCH_CLASS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+def _positive_int(name: str, value) -> int:
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise ValueError(f"{name} must be an integer >= 1, got {value!r}") from None
+    if value < 1:
+        raise ValueError(f"{name} must be >= 1, got {value!r}")
+    return value
+
+
+def build_model(cell: str, impl: str, vocab_size: int, hidden: int, layers: int = 1,
+                **options) -> nn.Module:
+    """Build a ``cell`` (rnn|gru|lstm) language model with ``impl`` (scratch|torch).
+
+    Options: ``dropout`` (float in [0, 1], between stacked layers, training mode only) and
+    ``reset_after`` (gru only: False = textbook GRU, True = torch.nn.GRU's form; torch-backed
+    GRUs are always reset_after=True). Bad arguments raise ValueError naming the value.
+    """
+    if cell not in CELLS:
+        raise ValueError(f"unknown cell {cell!r} (expected one of {', '.join(CELLS)})")
+    if impl not in IMPLS:
+        raise ValueError(f"unknown impl {impl!r} (expected one of {', '.join(IMPLS)})")
+    vocab_size = _positive_int("vocab_size", vocab_size)
+    hidden = _positive_int("hidden", hidden)
+    layers = _positive_int("layers", layers)
+    unknown = sorted(set(options) - {"dropout", "reset_after"})
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} "
+                         "(expected dropout, reset_after)")
+    dropout = options.get("dropout", 0.0)
+    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
+            or not 0.0 <= dropout <= 1.0:
+        raise ValueError(f"dropout must be a float in [0, 1], got {dropout!r}")
+    opts = {"dropout": float(dropout)}
+    reset_after = options.get("reset_after")
+    if reset_after is not None and not isinstance(reset_after, bool):
+        raise ValueError(f"reset_after must be a bool, got {reset_after!r}")
+    if cell == "gru":
+        if impl == "torch" and reset_after is False:
+            raise ValueError("reset_after=False (textbook GRU) is not available with "
+                             "impl 'torch': torch.nn.GRU always resets after the product")
+        opts["reset_after"] = (impl == "torch") if reset_after is None else reset_after
+    elif reset_after:
+        raise ValueError(f"reset_after=True only applies to cell 'gru', not {cell!r}")
+    cls = ScratchRNNModel if impl == "scratch" else TorchRNNModel
+    return cls(cell, vocab_size, hidden, layers, **opts)
+
+
+def num_params(model: nn.Module) -> int:
+    """Number of scalar parameters, counted as they are stored.
+
+    torch.nn's RNNs keep two biases per gate (b_ih and b_hh) where the scratch models keep one
+    (their sum), so a torch-backed model reports ``layers * gates * hidden`` more parameters
+    than its scratch twin (a scratch reset_after GRU has the candidate's b_hh too).
+    """
+    return sum(p.numel() for p in model.parameters())
+
+
+class _RNNModelBase(nn.Module):
+    """Shared attributes, ``begin_state`` and ``model_args`` of both impls."""
+
+    impl = ""
+
+    def __init__(self, cell: str, vocab_size: int, hidden: int, layers: int, **options):
+        super().__init__()
+        self.cell, self.vocab_size, self.hidden, self.layers = cell, vocab_size, hidden, layers
+        self.options = dict(options)
+        self.dropout = options["dropout"]
+
+    def model_args(self) -> dict:
+        """Plain-python kwargs such that ``build_model(**model_args())`` rebuilds the model."""
+        return {"cell": self.cell, "impl": self.impl, "vocab_size": self.vocab_size,
+                "hidden": self.hidden, "layers": self.layers, **self.options}
+
+    def begin_state(self, batch_size: int, device=None) -> tuple[torch.Tensor, ...]:
+        """Zero state: ``(H,)`` or, for lstm, ``(H, C)``; each ``(layers, batch, hidden)``."""
+        p = next(self.parameters())
+        device = p.device if device is None else device
+        n = 2 if self.cell == "lstm" else 1
+        return tuple(torch.zeros(self.layers, batch_size, self.hidden, dtype=p.dtype,
+                                 device=device) for _ in range(n))
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.model_args().items() if k != "impl")
+
+    # Forward returns time-major logits (steps * batch, vocab), row t * batch + b for step t of
+    # sequence b: that is the order the recurrence produces outputs in (no transpose copy),
+    # and it matches the textbook's loss on ``Y.T.reshape(-1)``.
+
+
+class TorchRNNModel(_RNNModelBase):
+    """The textbook's ``RNNModel``: nn.RNN/GRU/LSTM on one-hot input plus a linear head."""
+
+    impl = "torch"
+
+    def __init__(self, cell, vocab_size, hidden, layers, **options):
+        super().__init__(cell, vocab_size, hidden, layers, **options)
+        self.rnn = _TORCH_CLASS[cell](vocab_size, hidden, layers, dropout=self.dropout)
+        self.linear = nn.Linear(hidden, vocab_size)
+
+    def forward(self, X: torch.Tensor, state=None):
+        if state is None:
+            state = self.begin_state(X.shape[0], X.device)
+        inputs = F.one_hot(X.T, self.vocab_size).to(self.linear.weight.dtype)  # (steps, B, V)
+        Y, hx = self.rnn(inputs, tuple(state) if self.cell == "lstm" else state[0])
+        state = tuple(hx) if self.cell == "lstm" else (hx,)
+        return self.linear(Y.reshape(-1, self.hidden)), state  # (steps * batch, vocab)
+
+
+class _ScratchLayer(nn.Module):
+    """One recurrent layer; ``gates * hidden`` columns of fused gate weights."""
+
+    def __init__(self, cell: str, inputs: int, hidden: int, reset_after: bool):
+        super().__init__()
+        g = _GATES[cell]
+        self.cell, self.hidden, self.reset_after = cell, hidden, reset_after
+        self.W_x = nn.Parameter(torch.randn(inputs, g * hidden) * 0.01)  # (in, g*hidden)
+        self.W_h = nn.Parameter(torch.randn(hidden, g * hidden) * 0.01)  # (hidden, g*hidden)
+        self.b = nn.Parameter(torch.zeros(g * hidden))                   # (g*hidden,)
+        if reset_after:  # hidden-side candidate bias b_hh of torch.nn.GRU
+            self.b_hh = nn.Parameter(torch.zeros(hidden))                # (hidden,)
+
+    def forward(self, XW: torch.Tensor, state: tuple[torch.Tensor, ...]):
+        """XW: input projection incl. bias ``(steps, batch, g*hidden)``; state per layer."""
+        loop = {"rnn": self._rnn, "gru": self._gru, "lstm": self._lstm}[self.cell]
+        outputs, state = loop(XW, *state)
+        return torch.stack(outputs), state  # (steps, batch, hidden)
+
+    # The loops take XW apart with unbind (not XW[t]): its backward stacks the step gradients
+    # once, where each XW[t]'s backward would write a zero-padded (steps, batch, g*h) tensor.
+
+    def _rnn(self, XW, H):
+        outputs = []
+        for XW_t in XW.unbind(0):                               # (batch, hidden)
+            H = torch.tanh(torch.addmm(XW_t, H, self.W_h))      # (batch, hidden)
+            outputs.append(H)
+        return outputs, (H,)
+
+    def _gru(self, XW, H):
+        h, W_h = self.hidden, self.W_h
+        XW_rz, XW_h = XW.split([2 * h, h], dim=2)          # (steps, batch, 2h), (.., h)
+        W_hrz, W_hh = W_h.split([2 * h, h], dim=1)         # (hidden, 2h), (hidden, h)
+        outputs = []
+        for XW_rz_t, XW_h_t in zip(XW_rz.unbind(0), XW_h.unbind(0), strict=True):
+            if self.reset_after:  # torch.nn.GRU: tanh(X W_xh + b_xh + R * (H W_hh + b_hh))
+                HW_rz, HW_h = (H @ W_h).split([2 * h, h], dim=1)  # (batch, 2h), (batch, h)
+                R, Z = torch.sigmoid(XW_rz_t + HW_rz).chunk(2, dim=1)
+                H_tilde = torch.tanh(XW_h_t + R * (HW_h + self.b_hh))
+            else:  # textbook: tanh(X W_xh + (R * H) W_hh + b_h)
+                R, Z = torch.sigmoid(torch.addmm(XW_rz_t, H, W_hrz)).chunk(2, dim=1)
+                H_tilde = torch.tanh(torch.addmm(XW_h_t, R * H, W_hh))  # (batch, hidden)
+            H = torch.lerp(H_tilde, H, Z)  # Z * H + (1 - Z) * H_tilde
+            outputs.append(H)
+        return outputs, (H,)
+
+    def _lstm(self, XW, H, C):
+        h = self.hidden
+        outputs = []
+        for XW_t in XW.unbind(0):
+            IFO, C_tilde = torch.addmm(XW_t, H, self.W_h).split([3 * h, h], dim=1)
+            I_, F_, O_ = torch.sigmoid(IFO).chunk(3, dim=1)  # input, forget, output gates
+            C_tilde = torch.tanh(C_tilde)                     # (batch, hidden)
+            C = F_ * C + I_ * C_tilde
+            H = O_ * torch.tanh(C)
+            outputs.append(H)
+        return outputs, (H, C)
+
+
+class ScratchRNNModel(_RNNModelBase):
+    """RNN/GRU/LSTM from the equations, any number of layers, textbook init N(0, 0.01²)."""
+
+    impl = "scratch"
+
+    def __init__(self, cell, vocab_size, hidden, layers, **options):
+        super().__init__(cell, vocab_size, hidden, layers, **options)
+        reset_after = options.get("reset_after", False)
+        self.rnn_layers = nn.ModuleList(
+            _ScratchLayer(cell, vocab_size if i == 0 else hidden, hidden, reset_after)
+            for i in range(layers))
+        self.W_hq = nn.Parameter(torch.randn(hidden, vocab_size) * 0.01)  # (hidden, vocab)
+        self.b_q = nn.Parameter(torch.zeros(vocab_size))                   # (vocab,)
+
+    def forward(self, X: torch.Tensor, state=None):
+        batch, steps = X.shape
+        if state is None:
+            state = self.begin_state(batch, X.device)
+        Y = X.T.reshape(-1)  # layer 0 input: token ids, time-major (steps*batch,)
+        new_state = []
+        for i, layer in enumerate(self.rnn_layers):
+            if i == 0:  # one_hot(X) @ W_x is a row gather of W_x; all steps at once
+                XW = torch.index_select(layer.W_x, 0, Y) + layer.b      # (steps*batch, g*h)
+            else:
+                if self.dropout > 0 and self.training:
+                    Y = F.dropout(Y, self.dropout, training=True)
+                XW = torch.addmm(layer.b, Y.reshape(steps * batch, self.hidden), layer.W_x)
+            Y, layer_state = layer(XW.view(steps, batch, -1),            # (steps, batch, g*h)
+                                   tuple(s[i] for s in state))           # Y (steps, batch, h)
+            new_state.append(layer_state)
+        state = tuple(torch.stack(s) for s in zip(*new_state, strict=True))  # (layers, B, h)
+        logits = torch.addmm(self.b_q, Y.reshape(steps * batch, self.hidden), self.W_hq)
+        return logits, state  # (steps * batch, vocab)
+
+    @torch.no_grad()
+    def load_from_torch(self, torch_model: nn.Module) -> ScratchRNNModel:
+        """Copy a torch-backed model's weights so this model computes the same function.
+
+        Weight matrices are transposed (gate blocks reordered for lstm); where torch has
+        b_ih + b_hh the scratch bias is their sum. A textbook GRU (reset_after=False) is
+        not torch.nn.GRU, so it raises ValueError.
+        """
+        if getattr(torch_model, "impl", None) != "torch":
+            raise ValueError(f"expected a torch-backed model (impl 'torch'), "
+                             f"got {type(torch_model).__name__}")
+        for name in ("cell", "layers", "hidden", "vocab_size"):
+            mine, theirs = getattr(self, name), getattr(torch_model, name)
+            if mine != theirs:
+                raise ValueError(f"{name} mismatch: scratch model has {mine!r}, "
+                                 f"torch model has {theirs!r}")
+        if self.cell == "gru" and not self.options["reset_after"]:
+            raise ValueError("cannot load torch.nn.GRU weights into a textbook GRU: only "
+                             "reset_after=True matches torch.nn.GRU")
+        h, order = self.hidden, _TORCH_GATE[self.cell]
+
+        def gates(t):  # reorder torch's gate blocks (rows) into the scratch order
+            return torch.cat([t[k * h:(k + 1) * h] for k in order])
+
+        rnn = torch_model.rnn
+        for i, layer in enumerate(self.rnn_layers):
+            W_ih, W_hh = getattr(rnn, f"weight_ih_l{i}"), getattr(rnn, f"weight_hh_l{i}")
+            b_ih, b_hh = getattr(rnn, f"bias_ih_l{i}"), getattr(rnn, f"bias_hh_l{i}")
+            layer.W_x.copy_(gates(W_ih).T)
+            layer.W_h.copy_(gates(W_hh).T)
+            if self.cell == "gru":  # r, z: summed biases; candidate: b_ih here, b_hh apart
+                layer.b.copy_(torch.cat([b_ih[:2 * h] + b_hh[:2 * h], b_ih[2 * h:]]))
+                layer.b_hh.copy_(b_hh[2 * h:])
+            else:
+                layer.b.copy_(gates(b_ih + b_hh))
+        self.W_hq.copy_(torch_model.linear.weight.T)
+        self.b_q.copy_(torch_model.linear.bias)
+        return self
