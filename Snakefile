@@ -7,9 +7,13 @@ configfile: "config.yaml"
 
 include: "rules/common.smk"
 include: "rules/data.smk"
+include: "rules/train.smk"
+include: "rules/report.smk"
 
 
 rule all:
     default_target: True
     input:
         data_outputs(),
+        model_outputs("metrics.json"),
+        rules.report.output,

@@ -6,7 +6,20 @@ from rnnlab.config import resolve_variant, validate_config
 
 validate_config(config)
 
+
+report: "../workflow/report/workflow.rst"
+
+
 DATA_DIR = "results/data"
+MODELS_DIR = "results/models"
+REPORT_DIR = "results/report"
+VARIANTS = list(config["variants"])
+# The config file the train jobs read: the one Snakemake was given (--configfile) or the default.
+CONFIG_FILE = workflow.configfiles[-1] if workflow.configfiles else "config.yaml"
+
+
+wildcard_constraints:
+    variant="|".join(VARIANTS),
 
 
 def data_outputs():
@@ -17,6 +30,17 @@ def data_outputs():
     )
 
 
+def variant_settings(wildcards):
+    """The resolved settings of one variant. As a rule's params they make Snakemake rerun
+    exactly the variants whose settings changed (and the report after them)."""
+    return resolve_variant(config, wildcards.variant)
+
+
+def model_outputs(name):
+    """One output file of every variant's training job."""
+    return expand(f"{MODELS_DIR}/{{variant}}/{name}", variant=VARIANTS)
+
+
 def text_path():
     return f"{DATA_DIR}/{config['data']['name']}.txt"
 
@@ -24,6 +48,16 @@ def text_path():
 def output_dir(wildcards, output):
     """The folder of a rule's first output (for commands that take a directory)."""
     return os.path.dirname(output[0])
+
+
+def input_dir(wildcards, input):
+    """The folder of a rule's first input."""
+    return os.path.dirname(input[0])
+
+
+def input_grandparent(wildcards, input):
+    """The folder above the folder of a rule's first input (results/models for metrics)."""
+    return os.path.dirname(os.path.dirname(input[0]))
 
 
 RNNLAB_ENV = "../workflow/envs/rnnlab.yaml"

@@ -40,6 +40,13 @@ def cmd_train(args: argparse.Namespace) -> None:
     train(settings, args.data, args.out, threads=args.threads, progress=not args.quiet)
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    from rnnlab.report import build_report
+
+    build_report(args.models, args.out, variants=args.variants)
+    print(f"wrote the comparison report to {args.out}", file=sys.stderr)
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     from rnnlab.generate import generate
 
@@ -81,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--threads", type=int, help="torch intra-op threads")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.set_defaults(func=cmd_train)
+
+    sub = commands.add_parser("report", help="compare the trained variants")
+    sub.add_argument("--models", required=True, help="directory of <variant>/metrics.json")
+    sub.add_argument("--variants", nargs="+", help="only these variants (default: all found)")
+    sub.add_argument("--out", required=True, help="output directory")
+    sub.set_defaults(func=cmd_report)
 
     sub = commands.add_parser("generate", help="sample text from a checkpoint")
     sub.add_argument("--checkpoint", required=True, help="a checkpoint.pt of rnnlab train")

@@ -1,0 +1,324 @@
+"""Tests of rnnlab.report: the comparison table, the answers derived from the numbers, the
+figures, missing variants and bad input. Most inputs are small synthetic metrics.json files."""
+
+import json
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import rnnlab, tiny_config
+
+from rnnlab import report
+from rnnlab.config import resolve_variant, validate_config
+from rnnlab.errors import RnnlabError
+from rnnlab.report import COLUMNS, OUTPUTS, VARIANT_ORDER, build_report
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+# The lab's variants (DESIGN.md): cell, impl, layers, hidden, lr.
+LAB = {
+    "rnn_scratch": ("rnn", "scratch", 1, 512, 1),
+    "rnn_scratch_random": ("rnn", "scratch", 1, 512, 1),
+    "rnn_concise": ("rnn", "torch", 1, 256, 1), "rnn_deep": ("rnn", "torch", 2, 256, 1),
+    "gru_scratch": ("gru", "scratch", 1, 256, 1), "gru_concise": ("gru", "torch", 1, 256, 1),
+    "lstm_scratch": ("lstm", "scratch", 1, 256, 1), "lstm_concise": ("lstm", "torch", 1, 256, 1),
+    "lstm_deep": ("lstm", "torch", 2, 256, 2), "gru_deep": ("gru", "torch", 2, 256, 2),
+}
+
+
+def fake_metrics(variant, *, start=25.0, end=1.2, val=4.0, tps=10_000.0, epochs=20,
+                 sampling=None, predictions=None, **settings):
+    """A metrics.json as rnnlab.train writes it, with a geometric training curve."""
+    cell, impl, layers, hidden, lr = LAB.get(variant, ("gru", "torch", 1, 64, 1))
+    history, tokens = [], 8960
+    for epoch in range(1, epochs + 1):
+        ppl = start * (end / start) ** ((epoch - 1) / max(epochs - 1, 1))
+        row = {"epoch": epoch, "train_perplexity": ppl, "seconds": tokens / tps, "tokens": tokens}
+        if val is not None and (epoch % 5 == 0 or epoch == epochs):
+            row["val_perplexity"] = val + 0.1 * (epochs - epoch)
+        history.append(row)
+    metrics = {
+        "variant": variant, "cell": cell, "impl": impl, "layers": layers, "hidden": hidden,
+        "lr": lr, "epochs": epochs, "batch_size": 32, "num_steps": 35,
+        "sampling": sampling or ("random" if variant.endswith("random") else "sequential"),
+        "seed": 0, "device": "cpu", "device_name": "cpu", "torch_version": "9.9.9-test",
+        "token": "char", "train_tokens": 10000, "val_tokens": 10000, "num_params": 1000 * hidden,
+        "train_perplexity": history[-1]["train_perplexity"], "val_perplexity": val,
+        "best_val_perplexity": val, "train_seconds": epochs * tokens / tps,
+        "tokens_per_second": tps, "history": history,
+        "predictions": predictions or {"time traveller": f"time traveller {variant}",
+                                       "traveller": "traveller x"},
+    }
+    return {**metrics, **settings}
+
+
+def write_models(root: Path, *runs: dict) -> Path:
+    """Write each run's metrics.json under root/<variant>/ (input data for the report)."""
+    for metrics in runs:
+        (root / metrics["variant"]).mkdir(parents=True, exist_ok=True)
+        (root / metrics["variant"] / "metrics.json").write_text(json.dumps(metrics))
+    return root
+
+
+def ten_runs(**overrides):
+    """The ten lab variants with distinct numbers; ``overrides`` maps variant -> fake_metrics kw."""
+    runs = []
+    for i, variant in enumerate(LAB):
+        kw = {"tps": 10_000.0 + 1000 * i, "end": 1.1 + 0.01 * i, "val": 4.0 + 0.1 * i}
+        runs.append(fake_metrics(variant, **{**kw, **overrides.get(variant, {})}))
+    return runs
+
+
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Skip drawing the PNGs (tested elsewhere) where a test looks only at the text."""
+    for name in ("plot_perplexity", "plot_speed"):
+        monkeypatch.setattr(report, name, lambda runs, path: Path(path))
+    monkeypatch.setattr(report, "plot_gru_vs_lstm", lambda gru, lstm, path: Path(path))
+
+
+@pytest.fixture(scope="module")
+def ten(tmp_path_factory):
+    """A full report (figures included) of the ten lab variants; lstm_scratch memorises most."""
+    root = tmp_path_factory.mktemp("ten")
+    runs = ten_runs(lstm_scratch={"end": 1.05, "val": 8.0, "tps": 5_000.0},
+                    lstm_concise={"tps": 15_000.0})
+    write_models(root / "models", *reversed(runs))
+    summary = build_report(root / "models", root / "report")
+    return root / "report", summary, runs
+
+
+def md_of(tmp_path, *runs, **kwargs) -> str:
+    build_report(write_models(tmp_path / "models", *runs), tmp_path / "report", **kwargs)
+    return (tmp_path / "report" / "comparison.md").read_text()
+
+
+def test_csv_has_ten_rows_in_design_order(ten):
+    """comparison.csv has one row per variant, the promised columns and the input numbers."""
+    out, summary, runs = ten
+    frame = pd.read_csv(out / "comparison.csv")
+    assert list(frame.columns) == list(COLUMNS) and len(frame) == 10
+    assert list(frame["variant"]) == list(VARIANT_ORDER) == summary["variants"]
+    by_name = frame.set_index("variant")
+    for metrics in runs:
+        row = by_name.loc[metrics["variant"]]
+        assert row["tokens_per_second"] == pytest.approx(metrics["tokens_per_second"])
+        assert row["train_perplexity"] == pytest.approx(metrics["train_perplexity"])
+        assert row["val_train_ratio"] == pytest.approx(
+            metrics["val_perplexity"] / metrics["train_perplexity"])
+        assert row["prediction"] == f"time traveller {metrics['variant']}"
+    assert by_name.loc["rnn_scratch_random", "sampling"] == "random"
+    assert sorted(p.name for p in out.iterdir()) == sorted(OUTPUTS)  # no temporary files left
+
+
+def test_markdown_has_header_table_and_four_answers(ten):
+    """comparison.md has the header, one table row per variant and every question answered."""
+    out, summary, _ = ten
+    md = (out / "comparison.md").read_text()
+    assert md.startswith("# rnnlab: comparison of 10 variants")
+    assert "Device(s): cpu" in md and "torch 9.9.9-test" in md
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == 11  # header and ten rows
+    assert table[1].startswith("| rnn_scratch | rnn | scratch | sequential | cpu | 1 | 512 |")
+    assert "| 1.05 | 8.00 | 8.00 | 7.62x |" in md and "| 15,000 |" in md
+    for heading in ("exercise 8.6-2", "exercise 9.3-2", "Scratch against torch.nn",
+                    "Memorisation"):
+        assert heading in md
+    assert "cannot be answered" not in md
+    assert set(summary["answers"]) == {"deep_rnn", "gru_vs_lstm", "scratch_vs_torch",
+                                       "memorisation"}
+
+
+def test_answers_use_the_measured_numbers(ten):
+    """The ten-variant answers quote the inputs: deep RNN, GRU/LSTM, scratch/torch, largest gap."""
+    md = (ten[0] / "comparison.md").read_text()
+    assert "rnn_deep (2 layers) still trains: its training perplexity fell from 25.00 after " \
+           "epoch 1 to 1.13 after epoch 20" in md
+    assert "Against rnn_concise (1 layer)" in md
+    assert "rnn_deep trains 1.08x faster than rnn_concise (13,000 vs 12,000 tokens/s)" in md
+    assert "gru_deep trains 1.06x faster than lstm_deep (19,000 vs 18,000 tokens/s)" in md
+    assert "lstm, 1 layer: torch.nn trains 3.00x faster than scratch (15,000 vs 5,000 " \
+           "tokens/s), lstm_concise against lstm_scratch." in md
+    # rnn_scratch (sequential, like rnn_concise) is the twin, not rnn_scratch_random.
+    assert "rnn_concise against rnn_scratch; note the hidden sizes differ, 512 vs 256" in md
+    assert "gru, 2 layers" not in md  # no scratch deep GRU to compare with
+    assert "The largest gap is lstm_scratch: held-out perplexity 8.00 against training " \
+           "perplexity 1.05 (7.62x)" in md
+    assert "memorised its 10,000 training characters" in md
+
+
+@pytest.mark.parametrize("gru_tps, lstm_tps, sentence", [
+    (20_000.0, 10_000.0, "gru_deep trains 2.00x faster than lstm_deep (20,000 vs 10,000"),
+    (10_000.0, 20_000.0, "lstm_deep trains 2.00x faster than gru_deep (20,000 vs 10,000"),
+    (10_000.0, 10_000.0, "gru_deep and lstm_deep train at the same speed"),
+])
+def test_gru_vs_lstm_sentence_follows_the_numbers(gru_tps, lstm_tps, sentence, tmp_path,
+                                                  no_plots):
+    """Exercise 9.3-2: swapping the measured speeds swaps the conclusion."""
+    md = md_of(tmp_path, fake_metrics("gru_deep", tps=gru_tps, end=1.1, val=5.0),
+               fake_metrics("lstm_deep", tps=lstm_tps, end=1.3, val=4.5))
+    assert sentence in md
+    assert "final training perplexity 1.10 vs 1.30 (gru_deep is lower)" in md
+    assert "held-out perplexity 5.00 vs 4.50 (lstm_deep is lower)" in md
+
+
+@pytest.mark.parametrize("scratch_tps, torch_tps, sentence", [
+    (5_000.0, 15_000.0, "torch.nn trains 3.00x faster than scratch (15,000 vs 5,000"),
+    (15_000.0, 5_000.0, "scratch trains 3.00x faster than torch.nn (15,000 vs 5,000"),
+])
+def test_scratch_vs_torch_sentence_follows_the_numbers(scratch_tps, torch_tps, sentence,
+                                                       tmp_path, no_plots):
+    """Scratch against torch.nn: the faster implementation is the measured one."""
+    md = md_of(tmp_path, fake_metrics("gru_scratch", tps=scratch_tps),
+               fake_metrics("gru_concise", tps=torch_tps))
+    assert f"gru, 1 layer: {sentence}" in md
+
+
+def test_deep_rnn_that_does_not_train_is_reported(tmp_path, no_plots):
+    """Exercise 8.6-2: a deep RNN whose perplexity rises is said not to train."""
+    md = md_of(tmp_path, fake_metrics("rnn_deep", start=20.0, end=30.0, tps=4_000.0),
+               fake_metrics("rnn_concise", start=25.0, end=2.0, tps=8_000.0, epochs=10))
+    assert "rnn_deep (2 layers) did not train: its training perplexity went from 20.00 " \
+           "after epoch 1 to 30.00 after epoch 20." in md
+    assert "final training perplexity 30.00 vs 2.00 (rnn_concise is lower)" in md
+    assert "rnn_concise trains 2.00x faster than rnn_deep (8,000 vs 4,000 tokens/s)" in md
+    assert "different numbers of epochs (20 vs 10)" in md
+    assert "none shows memorisation yet" not in md
+
+
+def test_missing_variants_give_cannot_be_answered(tmp_path):
+    """One variant without held-out text: every question says why it cannot be answered, and
+    every file, figures included, is still written."""
+    md = md_of(tmp_path, fake_metrics("lstm_concise", val=None))
+    assert "Exercise 8.6-2 cannot be answered: there is no deep RNN" in md
+    assert "Exercise 9.3-2 cannot be answered: there is no deep GRU and no deep LSTM" in md
+    assert "Scratch against torch.nn cannot be answered" in md
+    assert "memorisation gap cannot be answered: no variant has a held-out perplexity" in md
+    assert "| n/a | n/a | n/a |" in md
+    assert sorted(p.name for p in (tmp_path / "report").iterdir()) == sorted(OUTPUTS)
+    for name in OUTPUTS[2:]:
+        assert (tmp_path / "report" / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_partial_pairs_are_named(tmp_path, no_plots):
+    """A deep RNN without a one-layer RNN, and a deep GRU without a deep LSTM, say what lacks."""
+    md = md_of(tmp_path, fake_metrics("rnn_deep", val=1.0), fake_metrics("gru_deep", val=0.5))
+    assert "rnn_deep (2 layers) still trains" in md
+    assert "The comparison with one layer cannot be answered: there is no one-layer RNN" in md
+    assert "Exercise 9.3-2 cannot be answered: there is no deep LSTM" in md
+    assert "none shows memorisation yet; the highest ratio is rnn_deep" in md
+
+
+@pytest.mark.parametrize("name", ["perplexity.png", "gru_vs_lstm.png", "speed.png"])
+def test_figures_are_real_pngs(ten, name):
+    """Each figure of the ten-variant report is a PNG of non-trivial size."""
+    data = (ten[0] / name).read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 20_000
+
+
+@pytest.mark.parametrize("present", ["gru", "none"])
+def test_gru_vs_lstm_figure_without_a_pair(present, tmp_path):
+    """gru_vs_lstm.png is still drawn with one deep model, or none."""
+    gru = fake_metrics("gru_deep") if present == "gru" else None
+    path = report.plot_gru_vs_lstm(gru, None, tmp_path / "gru_vs_lstm.png")
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC and len(data) > 5_000
+
+
+def test_order_prediction_fallback_and_escaping(tmp_path, no_plots):
+    """Unknown variants follow the lab's alphabetically; the first prefix stands in for
+    'time traveller'; a '|' in a prediction does not break the table."""
+    runs = [fake_metrics("zeta", predictions={"the": "the a|b"}), fake_metrics("alpha"),
+            fake_metrics("gru_deep")]
+    summary = build_report(write_models(tmp_path / "models", *runs), tmp_path / "report")
+    assert summary["variants"] == ["gru_deep", "alpha", "zeta"]
+    assert summary["rows"][2]["prediction"] == "the a|b"
+    assert "`the a\\|b` |" in (tmp_path / "report" / "comparison.md").read_text()
+
+
+def test_variants_selects_a_subset(tmp_path, no_plots):
+    """``variants`` keeps only the named runs, and a named run without metrics is an error."""
+    models = write_models(tmp_path / "models", fake_metrics("gru_deep"), fake_metrics("lstm_deep"))
+    summary = build_report(models, tmp_path / "report", variants=["lstm_deep"])
+    assert summary["variants"] == ["lstm_deep"]
+    with pytest.raises(RnnlabError, match="rnn_deep"):
+        build_report(models, tmp_path / "report", variants=["lstm_deep", "rnn_deep"])
+
+
+def corrupt(path: Path, case: str) -> None:
+    good = fake_metrics("gru_deep")
+    text = {
+        "not json": "{not json",
+        "not an object": "[1, 2]",
+        "missing key": json.dumps({k: v for k, v in good.items() if k != "tokens_per_second"}),
+        "empty history": json.dumps({**good, "history": []}),
+        "bad history row": json.dumps({**good, "history": [{"epoch": 1}]}),
+        "text perplexity": json.dumps({**good, "train_perplexity": "low"}),
+        "nan perplexity": json.dumps({**good, "val_perplexity": math.nan}),
+    }[case]
+    path.parent.mkdir(parents=True)
+    path.write_text(text)
+
+
+@pytest.mark.parametrize("case", ["not json", "not an object", "missing key", "empty history",
+                                  "bad history row", "text perplexity", "nan perplexity"])
+def test_bad_metrics_raise_naming_the_file(case, tmp_path):
+    """A corrupt or incomplete metrics.json is an RnnlabError that names the file."""
+    write_models(tmp_path / "models", fake_metrics("lstm_deep"))
+    bad = tmp_path / "models" / "gru_deep" / "metrics.json"
+    corrupt(bad, case)
+    with pytest.raises(RnnlabError, match=re.escape(str(bad))):
+        build_report(tmp_path / "models", tmp_path / "report")
+    assert not (tmp_path / "report").exists()
+
+
+@pytest.mark.parametrize("case", ["missing dir", "empty dir", "no metrics"])
+def test_no_metrics_raise_naming_the_dir(case, tmp_path):
+    """A missing models directory, or one without */metrics.json, is an RnnlabError."""
+    models = tmp_path / "models"
+    if case != "missing dir":
+        models.mkdir()
+    if case == "no metrics":
+        (models / "gru_deep").mkdir()
+        (models / "gru_deep" / "checkpoint.pt").write_bytes(b"")
+    with pytest.raises(RnnlabError, match=re.escape(str(models))):
+        build_report(models, tmp_path / "report")
+
+
+def test_cli_reports_a_missing_dir_in_one_line(tmp_path):
+    """``rnnlab report`` on a missing directory exits 1 with an error line, no traceback."""
+    result = rnnlab("report", "--models", tmp_path / "nope", "--out", tmp_path / "report")
+    assert result.returncode == 1
+    assert "error:" in result.stderr and "nope" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_report_of_a_real_training_run(tiny_data, tmp_path):
+    """The report reads what rnnlab.train writes (one epoch of a tiny deep LSTM)."""
+    from rnnlab.train import train
+
+    settings = resolve_variant(validate_config(tiny_config(epochs=1)), "lstm")
+    metrics = train(settings, tiny_data, tmp_path / "models" / "lstm", progress=False)
+    summary = build_report(tmp_path / "models", tmp_path / "report")
+    (row,) = summary["rows"]
+    assert row["variant"] == "lstm" and row["layers"] == 2 and row["device"] == "cpu"
+    assert row["train_perplexity"] == metrics["train_perplexity"]
+    assert row["prediction"] == metrics["predictions"]["time traveller"]
+    md = (tmp_path / "report" / "comparison.md").read_text()
+    assert f"torch {metrics['torch_version']}" in md
+    assert "Exercise 9.3-2 cannot be answered: there is no deep GRU" in md
+    assert pd.read_csv(tmp_path / "report" / "comparison.csv")["variant"].tolist() == ["lstm"]
+    for name in OUTPUTS[2:]:
+        assert (tmp_path / "report" / name).read_bytes()[:8] == PNG_MAGIC
+
+
+def test_import_does_not_load_pandas_matplotlib_or_torch():
+    """Importing rnnlab.report stays fast: the heavy libraries load only to build a report."""
+    code = ("import sys, rnnlab.report; "
+            "print(sorted({'pandas', 'matplotlib', 'torch'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() == "[]"

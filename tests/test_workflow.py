@@ -1,0 +1,129 @@
+"""Tests of the Snakemake pipeline in a temporary copy of the project: the whole lab end to end,
+no-op reruns, one-variant edits, single targets, the HTML report and config errors."""
+
+import csv
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from rnnlab.download import bundled_corpus
+
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+
+def copy_project(root: Path, dest: Path) -> Path:
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(root / name, dest / name)
+    for name in ("rules", "workflow"):
+        shutil.copytree(root / name, dest / name)
+    return dest
+
+
+def edit_config(project: Path, edit) -> None:
+    path = project / "config.yaml"
+    config = yaml.safe_load(path.read_text())
+    edit(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def shorten(config: dict) -> None:
+    """The lab's ten variants at 2 epochs on a small slice, offline."""
+    config["data"].update(url=str(bundled_corpus()), train_tokens=1200, val_tokens=600)
+    config["training"].update(epochs=2, eval_every=1, checkpoint_every=1, num_preds=10)
+
+
+def snakemake(project: Path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=project,
+                          capture_output=True, text=True)
+
+
+def scheduled(result: subprocess.CompletedProcess) -> dict:
+    """The job counts of a dry run's 'Job stats' table."""
+    table = result.stdout.split("Job stats:")[-1]
+    return {name: int(count) for name, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)
+            if name != "total"}
+
+
+@pytest.fixture(scope="module")
+def lab(project_root, tmp_path_factory):
+    """The whole lab run once at 2 epochs in a temporary copy of the project."""
+    project = copy_project(project_root, tmp_path_factory.mktemp("lab"))
+    edit_config(project, shorten)
+    result = snakemake(project, "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return project
+
+
+def test_all_ten_variants_give_every_output(lab):
+    """`snakemake all` writes the data, each variant's three files and the report."""
+    variants = list(yaml.safe_load((lab / "config.yaml").read_text())["variants"])
+    assert len(variants) == 10
+    for variant in variants:
+        for name in ("checkpoint.pt", "metrics.json", "curve.png"):
+            assert (lab / "results/models" / variant / name).stat().st_size > 0
+        assert (lab / "results/logs/train" / f"{variant}.log").exists()
+        assert (lab / "results/benchmarks/train" / f"{variant}.tsv").exists()
+    with open(lab / "results/report/comparison.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["variant"] for row in rows) == sorted(variants)
+    for name in ("comparison.md", "perplexity.png", "gru_vs_lstm.png", "speed.png"):
+        assert (lab / "results/report" / name).stat().st_size > 0
+
+
+def test_second_dry_run_has_nothing_to_do(lab):
+    """Once everything is built, a dry run schedules nothing."""
+    result = snakemake(lab, "-n")
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {}
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_editing_one_variant_reruns_only_it_and_the_report(lab, tmp_path):
+    """Changing one variant's lr schedules that variant's training and the report, no more."""
+    project = copy_project(lab, tmp_path)
+    shutil.copytree(lab / "results", project / "results")
+    shutil.copytree(lab / ".snakemake", project / ".snakemake")
+    edit_config(project, lambda c: c["variants"]["gru_deep"].update(lr=1.5))
+    result = snakemake(project, "-n")
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    assert "results/models/gru_deep/metrics.json" in result.stdout
+    assert "results/models/lstm_deep/metrics.json" not in result.stdout.split("rule report")[0]
+
+
+def test_single_target_runs_one_variant(lab, tmp_path):
+    """Naming one variant's metrics.json trains that variant only."""
+    project = copy_project(lab, tmp_path)
+    shutil.copytree(lab / "results", project / "results")
+    shutil.copytree(lab / ".snakemake", project / ".snakemake")
+    (project / "results/models/lstm_deep/metrics.json").unlink()
+    result = snakemake(project, "-n", "results/models/lstm_deep/metrics.json")
+    assert scheduled(result) == {"train": 1}
+
+
+def test_html_report(lab):
+    """`snakemake --report` builds a self-contained HTML report."""
+    result = subprocess.run([*SNAKEMAKE, "--report", "results/report/report.html"], cwd=lab,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (lab / "results/report/report.html").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("edit,named", [
+    (lambda c: c["training"].update(batch_size=0), "training.batch_size"),
+    (lambda c: c["variants"]["lstm_deep"].update(cell="transformer"), "variants.lstm_deep.cell"),
+    (lambda c: c["data"].update(tokens="char"), "data.tokens"),
+])
+def test_bad_config_fails_before_any_job(edit, named, project_root, tmp_path):
+    """A bad config stops the dry run with the key named and no job run."""
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, edit)
+    result = snakemake(project, "-n")
+    assert result.returncode != 0
+    assert named in result.stderr + result.stdout
+    assert not (project / "results").exists()
