@@ -14,8 +14,12 @@ DATA_DIR = "results/data"
 MODELS_DIR = "results/models"
 REPORT_DIR = "results/report"
 VARIANTS = list(config["variants"])
-# The config file the train jobs read: the one Snakemake was given (--configfile) or the default.
-CONFIG_FILE = workflow.configfiles[-1] if workflow.configfiles else "config.yaml"
+# The config files the train jobs read, merged in Snakemake's order: the workflow's config.yaml,
+# then any --configfile. (Values given with --config KEY=VALUE do not reach the jobs.)
+CONFIG_FILES = [
+    *[str(f) for f in workflow.configfiles if f not in workflow.overwrite_configfiles],
+    *map(str, workflow.overwrite_configfiles),
+]
 
 
 wildcard_constraints:

@@ -19,7 +19,7 @@ rule train:
     threads: 1
     params:
         settings=variant_settings,
-        config=CONFIG_FILE,
+        config=CONFIG_FILES,
         data=input_dir,
         out=output_dir,
     shell:

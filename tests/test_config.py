@@ -99,3 +99,13 @@ def test_schema_file_is_what_the_package_reads(project_root):
 
     on_disk = yaml.safe_load((project_root / "workflow/schemas/config.schema.yaml").read_text())
     assert load_schema() == on_disk
+
+
+def test_later_config_files_override_earlier_keys(project_root, tmp_path):
+    """Several config files merge key by key in order, as Snakemake's --configfile does."""
+    override = tmp_path / "override.yaml"
+    override.write_text("training: {epochs: 3}\nvariants: {lstm_deep: {lr: 0.5}}\n")
+    config = load_config(project_root / "config.yaml", override)
+    assert config["training"]["epochs"] == 3 and config["training"]["batch_size"] == 32
+    assert config["variants"]["lstm_deep"]["lr"] == 0.5
+    assert config["variants"]["lstm_deep"]["layers"] == 2 and len(config["variants"]) == 10

@@ -30,7 +30,7 @@ def cmd_train(args: argparse.Namespace) -> None:
     from rnnlab.config import load_config, resolve_variant
     from rnnlab.errors import TrainingError
 
-    config = load_config(args.config)
+    config = load_config(*args.config)
     settings = resolve_variant(config, args.variant,
                                {"epochs": args.epochs, "device": args.device})
     if args.threads is not None and args.threads < 1:
@@ -79,7 +79,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=cmd_preprocess)
 
     sub = commands.add_parser("train", help="train one variant of config.yaml")
-    sub.add_argument("--config", required=True, help="config.yaml")
+    sub.add_argument("--config", required=True, nargs="+", metavar="FILE",
+                     help="config.yaml; further files override its keys in order")
     sub.add_argument("--variant", required=True, help="a name under variants:")
     sub.add_argument("--data", required=True, help="the directory rnnlab preprocess wrote")
     sub.add_argument("--out", required=True, help="output directory (results/models/NAME)")

@@ -66,18 +66,33 @@ def validate_config(config: dict) -> dict:
     return config
 
 
-def load_config(path: str | Path) -> dict:
-    """Read and validate a config.yaml."""
+def merge(base: dict, update: dict) -> dict:
+    """Merge ``update`` into ``base`` key by key, recursing into mappings (as Snakemake merges
+    several --configfile files)."""
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+    return base
+
+
+def load_config(*paths: str | Path) -> dict:
+    """Read one or more config files, later ones overriding earlier keys, and validate."""
     import yaml
 
-    path = Path(path)
-    try:
-        config = yaml.safe_load(path.read_text("utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read config {str(path)!r}: {err.strerror}") from None
-    except yaml.YAMLError as err:
-        raise ConfigError(f"config {str(path)!r} is not valid YAML: {err}") from None
-    return validate_config(config or {})
+    config: dict = {}
+    for path in map(Path, paths):
+        try:
+            part = yaml.safe_load(path.read_text("utf-8"))
+        except OSError as err:
+            raise ConfigError(f"cannot read config {str(path)!r}: {err.strerror}") from None
+        except yaml.YAMLError as err:
+            raise ConfigError(f"config {str(path)!r} is not valid YAML: {err}") from None
+        if part is not None and not isinstance(part, dict):
+            raise ConfigError(f"config {str(path)!r} must be a mapping of keys")
+        merge(config, part or {})
+    return validate_config(config)
 
 
 def resolve_variant(config: dict, name: str, overrides: dict | None = None) -> dict:

@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from rnnlab.cells import scan
+
 CELLS = ("rnn", "gru", "lstm")
 IMPLS = ("scratch", "torch")
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
@@ -148,49 +150,10 @@ class _ScratchLayer(nn.Module):
             self.b_hh = nn.Parameter(torch.zeros(hidden))                # (hidden,)
 
     def forward(self, XW: torch.Tensor, state: tuple[torch.Tensor, ...]):
-        """XW: input projection incl. bias ``(steps, batch, g*hidden)``; state per layer."""
-        loop = {"rnn": self._rnn, "gru": self._gru, "lstm": self._lstm}[self.cell]
-        outputs, state = loop(XW, *state)
-        return torch.stack(outputs), state  # (steps, batch, hidden)
-
-    # The loops take XW apart with unbind (not XW[t]): its backward stacks the step gradients
-    # once, where each XW[t]'s backward would write a zero-padded (steps, batch, g*h) tensor.
-
-    def _rnn(self, XW, H):
-        outputs = []
-        for XW_t in XW.unbind(0):                               # (batch, hidden)
-            H = torch.tanh(torch.addmm(XW_t, H, self.W_h))      # (batch, hidden)
-            outputs.append(H)
-        return outputs, (H,)
-
-    def _gru(self, XW, H):
-        h, W_h = self.hidden, self.W_h
-        XW_rz, XW_h = XW.split([2 * h, h], dim=2)          # (steps, batch, 2h), (.., h)
-        W_hrz, W_hh = W_h.split([2 * h, h], dim=1)         # (hidden, 2h), (hidden, h)
-        outputs = []
-        for XW_rz_t, XW_h_t in zip(XW_rz.unbind(0), XW_h.unbind(0), strict=True):
-            if self.reset_after:  # torch.nn.GRU: tanh(X W_xh + b_xh + R * (H W_hh + b_hh))
-                HW_rz, HW_h = (H @ W_h).split([2 * h, h], dim=1)  # (batch, 2h), (batch, h)
-                R, Z = torch.sigmoid(XW_rz_t + HW_rz).chunk(2, dim=1)
-                H_tilde = torch.tanh(XW_h_t + R * (HW_h + self.b_hh))
-            else:  # textbook: tanh(X W_xh + (R * H) W_hh + b_h)
-                R, Z = torch.sigmoid(torch.addmm(XW_rz_t, H, W_hrz)).chunk(2, dim=1)
-                H_tilde = torch.tanh(torch.addmm(XW_h_t, R * H, W_hh))  # (batch, hidden)
-            H = torch.lerp(H_tilde, H, Z)  # Z * H + (1 - Z) * H_tilde
-            outputs.append(H)
-        return outputs, (H,)
-
-    def _lstm(self, XW, H, C):
-        h = self.hidden
-        outputs = []
-        for XW_t in XW.unbind(0):
-            IFO, C_tilde = torch.addmm(XW_t, H, self.W_h).split([3 * h, h], dim=1)
-            I_, F_, O_ = torch.sigmoid(IFO).chunk(3, dim=1)  # input, forget, output gates
-            C_tilde = torch.tanh(C_tilde)                     # (batch, hidden)
-            C = F_ * C + I_ * C_tilde
-            H = O_ * torch.tanh(C)
-            outputs.append(H)
-        return outputs, (H, C)
+        """XW: input projection incl. bias ``(steps, batch, g*hidden)``; state per layer, each
+        ``(batch, hidden)``. Returns outputs ``(steps, batch, hidden)`` and the new state."""
+        return scan(self.cell, self.reset_after, XW, state, self.W_h,
+                    self.b_hh if self.reset_after else None)
 
 
 class ScratchRNNModel(_RNNModelBase):
@@ -214,8 +177,8 @@ class ScratchRNNModel(_RNNModelBase):
         Y = X.T.reshape(-1)  # layer 0 input: token ids, time-major (steps*batch,)
         new_state = []
         for i, layer in enumerate(self.rnn_layers):
-            if i == 0:  # one_hot(X) @ W_x is a row gather of W_x; all steps at once
-                XW = torch.index_select(layer.W_x, 0, Y) + layer.b      # (steps*batch, g*h)
+            if i == 0:  # one_hot(X) @ W_x + b is a row gather of (W_x + b); all steps at once
+                XW = torch.index_select(layer.W_x + layer.b, 0, Y)      # (steps*batch, g*h)
             else:
                 if self.dropout > 0 and self.training:
                     Y = F.dropout(Y, self.dropout, training=True)

@@ -1,0 +1,213 @@
+#!/usr/bin/env bash
+# The cluster test (`make test-cluster`): run the pipeline through the slurm-gpu profile on a
+# real single-node Slurm with accounting (tests/cluster/local-slurm.sh), and check that
+#   - every training job went through sbatch and is COMPLETED in sacct, on partition gpu and
+#     account lab, with one GPU (gres/gpu=1) allocated, one Slurm job per variant;
+#   - no other rule went to Slurm (download, preprocess, report and all run locally);
+#   - every variant wrote metrics.json for 2 epochs, with the device it resolved (auto) recorded,
+#     and the report, once src/rnnlab/report.py exists.
+# The pipeline runs in a temporary copy of the project (Snakefile, rules/, workflow/, a 2-epoch
+# config.yaml), so the repository's results/ is untouched. Every daemon it starts is stopped on
+# exit, pass or fail. Needs root (and apt-get when Slurm is not installed): without them it
+# fails and says why.
+#
+# Environment: VENV (default .venv), KEEP=1 keeps the temporary directory,
+# CLUSTER_TIMEOUT (seconds for the snakemake run, default 900).
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VENV=${VENV:-$ROOT/.venv}
+case "$VENV" in /*) ;; *) VENV=$ROOT/$VENV ;; esac
+TIMEOUT=${CLUSTER_TIMEOUT:-900}
+SLURM_SH=$ROOT/tests/cluster/local-slurm.sh
+T0=$(date +%s)
+
+fail() { echo "test-cluster: FAIL: $*" >&2; exit 1; }
+note() { echo "test-cluster: $*"; }
+
+# ---- preconditions: say why instead of skipping ----------------------------------------------
+[ "$(id -u)" = 0 ] || fail "needs root: it starts a single-node Slurm (munged, MariaDB, slurmdbd, slurmctld, slurmd) and installs its Debian packages with apt-get; run it as root (as CI does)"
+command -v slurmctld >/dev/null || command -v apt-get >/dev/null \
+  || fail "Slurm is not installed and there is no apt-get to install it (needs a Debian machine)"
+[ -x "$VENV/bin/snakemake" ] || fail "no snakemake in $VENV (run make, or set VENV)"
+export PATH="$VENV/bin:$PATH"   # sbatch exports it: the jobs find snakemake and rnnlab
+command -v rnnlab >/dev/null || fail "no rnnlab command in $VENV/bin (pip install -e '.[slurm]')"
+python -c "import snakemake_executor_plugin_slurm" 2>/dev/null \
+  || fail "the Slurm executor plugin is not installed in $VENV (pip install -e '.[slurm]')"
+
+WORK=$(mktemp -d /tmp/rnnlab-cluster.XXXXXX)
+chmod 755 "$WORK"   # MariaDB runs as user mysql and keeps its database in here
+S=$WORK/slurm
+P=$WORK/project
+LOG=$WORK/snakemake.log
+
+cleanup() {
+  local rc=$?
+  set +e
+  if [ "$rc" != 0 ]; then
+    echo "test-cluster: ---- diagnostics (exit status $rc)" >&2
+    if [ -f "$LOG" ]; then echo "----- tail -n 60 $LOG" >&2; tail -n 60 "$LOG" >&2; fi
+    if [ -d "$P/.snakemake/slurm_logs" ]; then
+      find "$P/.snakemake/slurm_logs" -name '*.log' -type f | head -n 3 | while read -r f; do
+        echo "----- tail -n 30 $f" >&2; tail -n 30 "$f" >&2
+      done
+    fi
+    if [ -d "$P/results/logs" ]; then
+      find "$P/results/logs" -name '*.log' -type f -size +0 | head -n 3 | while read -r f; do
+        echo "----- tail -n 20 $f" >&2; tail -n 20 "$f" >&2
+      done
+    fi
+    [ -f "$S/slurmctld.pid" ] && { echo "----- squeue / sacct" >&2; squeue >&2; sacct -a -X -o JobID,JobName%40,Comment%50,State,ExitCode >&2; }
+    bash "$SLURM_SH" logs "$S" >&2
+  fi
+  echo "test-cluster: stopping the daemons this test started"
+  bash "$SLURM_SH" stop "$S"
+  if [ "$rc" = 0 ] && [ "${KEEP:-0}" != 1 ]; then
+    rm -rf "$WORK"
+  else
+    echo "test-cluster: kept $WORK"
+  fi
+  echo "test-cluster: $([ "$rc" = 0 ] && echo PASS || echo FAIL) after $(( $(date +%s) - T0 )) s"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---- the cluster: a node as large as the profile's training job asks -------------------------
+PROFILE=$ROOT/workflow/profiles/slurm-gpu/config.yaml
+read -r GPU CPUS MEM < <(python - "$PROFILE" <<'PY'
+import sys
+import yaml
+train = yaml.safe_load(open(sys.argv[1]))["set-resources"]["train"]
+print(train["gpu"], train["cpus_per_task"], train["mem_mb"])
+PY
+) || fail "cannot read gpu, cpus_per_task and mem_mb of rule train from $PROFILE"
+note "starting a single-node Slurm in $S (the profile's train job: $GPU GPU, $CPUS CPUs, $MEM MB)"
+MIN_CPUS=$CPUS MIN_MEM_MB=$(( MEM + 1024 )) GPUS=$GPU bash "$SLURM_SH" start "$S"
+
+# ---- a 2-epoch copy of the project -----------------------------------------------------------
+mkdir -p "$P"
+cp -r "$ROOT/Snakefile" "$ROOT/rules" "$ROOT/workflow" "$P/"
+python - "$ROOT/config.yaml" "$P/config.yaml" <<'PY'
+import sys
+import yaml
+from rnnlab.download import bundled_corpus
+
+config = yaml.safe_load(open(sys.argv[1], encoding="utf-8"))
+config["training"].update(epochs=2, eval_every=1, checkpoint_every=1)
+# offline and deterministic: the bundled copy of the lab's text (same SHA-1)
+config["data"]["url"] = bundled_corpus().as_uri()
+for settings in config["variants"].values():
+    for key in ("epochs", "eval_every", "checkpoint_every"):
+        settings.pop(key, None)
+yaml.safe_dump(config, open(sys.argv[2], "w", encoding="utf-8"), sort_keys=False)
+PY
+mapfile -t VARIANTS < <(python -c "import yaml; print('\n'.join(yaml.safe_load(open('$P/config.yaml'))['variants']))")
+[ "${#VARIANTS[@]}" -gt 0 ] || fail "no variants in config.yaml"
+
+if [ -f "$ROOT/src/rnnlab/report.py" ]; then
+  TARGETS=(all)
+  WITH_REPORT=1
+else
+  TARGETS=()
+  for v in "${VARIANTS[@]}"; do TARGETS+=("results/models/$v/metrics.json"); done
+  WITH_REPORT=0
+  note "src/rnnlab/report.py does not exist yet: running the ${#VARIANTS[@]} training targets, not 'all'; the report is NOT checked"
+fi
+
+# ---- the run ---------------------------------------------------------------------------------
+note "snakemake --workflow-profile workflow/profiles/slurm-gpu ${TARGETS[*]}"
+cd "$P"
+timeout "$TIMEOUT" snakemake --workflow-profile workflow/profiles/slurm-gpu \
+  --default-resources slurm_account=lab slurm_partition=gpu \
+  --slurm-init-seconds-before-status-checks 2 \
+  "${TARGETS[@]}" >"$LOG" 2>&1 \
+  || fail "snakemake failed (exit status $?; 124 = it ran past ${TIMEOUT}s)"
+note "snakemake finished after $(( $(date +%s) - T0 )) s"
+
+# ---- checks ----------------------------------------------------------------------------------
+RUN_ID=$(sed -n 's/.*SLURM run ID: \([0-9a-f-]*\).*/\1/p' "$LOG" | head -n 1)
+[ -n "$RUN_ID" ] || fail "no 'SLURM run ID' in the snakemake log: did the slurm executor run at all?"
+sacct -a -X -n -P --name="$RUN_ID" --starttime "$(date -d "@$T0" +%Y-%m-%dT%H:%M:%S)" \
+  -o JobID,Comment,State,Partition,Account,AllocTRES >"$WORK/sacct.txt"
+note "sacct (job name $RUN_ID):"
+sed 's/^/    /' "$WORK/sacct.txt"
+
+python - "$WORK/sacct.txt" "$P" "$WITH_REPORT" "$GPU $CPUS $MEM" "${VARIANTS[@]}" <<'PY'
+import csv
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+sacct, project, with_report = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "1"
+gpu, cpus, mem = sys.argv[4].split()
+variants = sys.argv[5:]
+problems = []
+
+# every training job went through sbatch, nothing else did, and all COMPLETED
+rows = [line.split("|") for line in Path(sacct).read_text().splitlines() if line.strip()]
+by_comment = {}
+for job_id, comment, state, partition, account, tres in rows:
+    by_comment.setdefault(comment, []).append((job_id, state, partition, account, tres))
+expected = {f"rule_train_wildcards_{v}" for v in variants}
+for comment in sorted(set(by_comment) - expected):
+    problems.append(f"a Slurm job that is not a training job: {comment} (should run locally)")
+for comment in sorted(expected):
+    jobs = by_comment.get(comment, [])
+    if len(jobs) != 1:
+        problems.append(f"{comment}: {len(jobs)} Slurm jobs in sacct, expected exactly 1")
+        continue
+    job_id, state, partition, account, tres = jobs[0]
+    if state != "COMPLETED":
+        problems.append(f"{comment}: Slurm job {job_id} is {state}, not COMPLETED")
+    if partition != "gpu" or account != "lab":
+        problems.append(f"{comment}: partition {partition!r}, account {account!r}, expected gpu, lab")
+    allocated = tres.split(",")
+    for want in (f"gres/gpu={gpu}", f"cpu={cpus}", f"mem={mem}M"):
+        if want not in allocated:
+            problems.append(f"{comment}: {want} (the profile's) not allocated: AllocTRES {tres}")
+
+# the outputs: 2 epochs per variant, the device auto resolved to
+device = "cuda" if torch.cuda.is_available() else "cpu"
+for v in variants:
+    folder = project / "results" / "models" / v
+    for name in ("checkpoint.pt", "metrics.json", "curve.png"):
+        if not (folder / name).is_file() or (folder / name).stat().st_size == 0:
+            problems.append(f"{v}: {name} missing or empty")
+    if not (folder / "metrics.json").is_file():
+        continue
+    metrics = json.loads((folder / "metrics.json").read_text())
+    if metrics.get("variant") != v or metrics.get("epochs") != 2:
+        problems.append(f"{v}: metrics.json has variant {metrics.get('variant')!r}, "
+                        f"epochs {metrics.get('epochs')!r}, expected {v!r}, 2")
+    if metrics.get("device") != device:
+        problems.append(f"{v}: metrics.json records device {metrics.get('device')!r}, "
+                        f"expected {device!r} (device: auto)")
+    if len(metrics.get("history", [])) != 2:
+        problems.append(f"{v}: history has {len(metrics.get('history', []))} epochs, expected 2")
+    if not (project / "results" / "logs" / "train" / f"{v}.log").is_file():
+        problems.append(f"{v}: no results/logs/train/{v}.log")
+
+if with_report:
+    report = project / "results" / "report"
+    for name in ("comparison.md", "comparison.csv", "perplexity.png", "gru_vs_lstm.png",
+                 "speed.png"):
+        if not (report / name).is_file() or (report / name).stat().st_size == 0:
+            problems.append(f"report: {name} missing or empty")
+    if (report / "comparison.csv").is_file():
+        with open(report / "comparison.csv", newline="") as handle:
+            table = list(csv.DictReader(handle))
+        if len(table) != len(variants):
+            problems.append(f"report: comparison.csv has {len(table)} rows, expected {len(variants)}")
+
+if problems:
+    print("test-cluster: FAIL:\n  " + "\n  ".join(problems), file=sys.stderr)
+    sys.exit(1)
+print(f"test-cluster: {len(variants)} training jobs COMPLETED through Slurm "
+      f"({gpu} GPU, {cpus} CPUs, {mem} MB each); "
+      f"metrics.json for every variant, device {device}"
+      + ("; report written" if with_report else "; report not checked (no report.py yet)"))
+PY
