@@ -28,8 +28,10 @@ lint: $(STAMP)
 test: $(STAMP) lint
 	$(BIN)/pytest -q
 
+# The pipeline through the slurm-gpu profile on a real single-node Slurm (needs root; installs
+# Slurm, munge and MariaDB with apt-get when missing; fails, never skips, without them).
 test-cluster: $(STAMP)
-	bash tests/cluster/run.sh
+	VENV=$(VENV) bash tests/cluster/run.sh
 
 clean:
 	rm -rf results/* .snakemake

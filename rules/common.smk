@@ -7,6 +7,13 @@ from rnnlab.config import resolve_variant, validate_config
 validate_config(config)
 
 
+localrules:
+    all,
+    download,
+    preprocess,
+    report,
+
+
 report: "../workflow/report/workflow.rst"
 
 

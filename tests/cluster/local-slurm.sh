@@ -24,6 +24,7 @@ S=${2:?usage: local-slurm.sh start|stop|logs STATE_DIR}
 MIN_CPUS=${MIN_CPUS:-4}
 MIN_MEM_MB=${MIN_MEM_MB:-16384}
 GPUS=${GPUS:-1}
+FAKE_GPU_DEVICES=(/dev/null /dev/zero /dev/full /dev/urandom)
 ETC=/etc/slurm
 MARK="# written by rnnlab tests/cluster/local-slurm.sh for $S"
 export PATH="$PATH:/usr/sbin:/sbin"
@@ -96,15 +97,31 @@ logs() {
 case "$cmd" in
   stop) stop; exit 0 ;;
   logs) logs; exit 0 ;;
-  start) ;;
+  start) trap 'rc=$?; [ "$rc" = 0 ] || { echo "local-slurm: start failed; stopping what it started" >&2; stop; }' EXIT ;;
   *) die "unknown command '$cmd' (start, stop or logs)" ;;
 esac
 
 # ---- preconditions -------------------------------------------------------------------------
+[ "$GPUS" -ge 1 ] && [ "$GPUS" -le "${#FAKE_GPU_DEVICES[@]}" ] || die "GPUS must be 1 to ${#FAKE_GPU_DEVICES[@]}"
 [ "$(id -u)" = 0 ] || die "needs root (it installs Debian packages and runs the Slurm daemons as root); run as root, e.g. in CI"
+# a test cluster that a killed run left behind: stop it by its own pid files
+if ours "$ETC/slurm.conf"; then
+  old=$(head -n 1 "$ETC/slurm.conf" | sed 's/^# written by rnnlab tests\/cluster\/local-slurm.sh for //')
+  if [ "$old" != "$S" ] && [ -d "$old" ]; then
+    say "stopping the test cluster that a previous run left in $old"
+    bash "$0" stop "$old" || true
+  fi
+fi
 for d in slurmctld slurmd slurmdbd; do
   running=$(pids_of "$d")
-  [ -z "$running" ] || die "a $d is already running (pid $running), not started by this run; stop it first (for a previous test cluster: $0 stop ITS_STATE_DIR)"
+  [ -z "$running" ] || die "a $d is already running (pid $running) that this script did not start; stop it first"
+done
+
+# the configuration goes to /etc/slurm: never over files this script did not write
+for f in slurm.conf slurmdbd.conf gres.conf; do
+  if [ -e "$ETC/$f" ] && ! ours "$ETC/$f"; then
+    die "$ETC/$f exists and was not written by this script: this machine has its own Slurm set-up, which the test will not overwrite"
+  fi
 done
 
 mkdir -p "$S"; chmod 755 "$S"
@@ -168,12 +185,7 @@ mariadb --socket="$SOCK" -uroot -e "CREATE USER IF NOT EXISTS 'slurm'@'localhost
   GRANT ALL ON slurm_acct_db.* TO 'slurm'@'localhost'; FLUSH PRIVILEGES;" \
   || die "could not create the slurm database user"
 
-# ---- configuration in /etc/slurm: never over a file this script did not write ----------------
-for f in slurm.conf slurmdbd.conf gres.conf; do
-  if [ -e "$ETC/$f" ] && ! ours "$ETC/$f"; then
-    die "$ETC/$f exists and was not written by this script: this machine has its own Slurm set-up, which the test will not overwrite"
-  fi
-done
+# ---- configuration in /etc/slurm (checked above: only over files this script wrote) ----------
 cpus=$(nproc)
 [ "$cpus" -ge "$MIN_CPUS" ] || cpus=$MIN_CPUS
 mem=$(awk '/^MemTotal:/{print int($2 / 1024 * 0.8)}' /proc/meminfo)
@@ -225,11 +237,12 @@ GresTypes=gpu
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem Gres=gpu:$GPUS State=UNKNOWN
 PartitionName=gpu Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
-if [ "$GPUS" = 1 ]; then
-  printf '%s\n' "$MARK" "NodeName=$host Name=gpu File=/dev/null" >"$ETC/gres.conf"
-else
-  printf '%s\n' "$MARK" "NodeName=$host Name=gpu Count=$GPUS" >"$ETC/gres.conf"
-fi
+# each fake GPU is a character device that every Linux machine has (Slurm's gpu plugin wants a
+# device file per GPU); jobs see CUDA_VISIBLE_DEVICES but there is no CUDA behind it
+{
+  echo "$MARK"
+  for dev in "${FAKE_GPU_DEVICES[@]:0:$GPUS}"; do echo "NodeName=$host Name=gpu File=$dev"; done
+} >"$ETC/gres.conf"
 
 # ---- daemons ---------------------------------------------------------------------------------
 slurmdbd || die "slurmdbd did not start (see $S/slurmdbd.log)"

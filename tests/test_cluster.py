@@ -1,0 +1,84 @@
+"""The Slurm GPU profile (workflow/profiles/slurm-gpu).
+
+The fast tests check that Snakemake reads the profile and gives every training job its GPU
+resources; they need no Slurm. The end-to-end run on a real single-node Slurm
+(tests/cluster/run.sh) needs root and starts daemons, so `make test-cluster` runs it; here it
+is skipped unless RNNLAB_CLUSTER_TEST=1.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PROFILE = ROOT / "workflow" / "profiles" / "slurm-gpu"
+SNAKEMAKE = Path(sys.executable).parent / "snakemake"
+
+
+def variants():
+    return list(yaml.safe_load((ROOT / "config.yaml").read_text())["variants"])
+
+
+def test_profile_runs_every_variant_at_once_on_one_gpu_each():
+    profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
+    assert profile["executor"] == "slurm"
+    assert profile["jobs"] >= len(variants())
+    train = profile["set-resources"]["train"]
+    assert train["gpu"] == 1
+    assert {"cpus_per_task", "mem_mb", "runtime"} <= set(train)
+    # account and partition come from the command line or the user's own profile: a
+    # default-resources key here would be replaced as a whole by --default-resources
+    assert "default-resources" not in profile
+
+
+def dry_run(tmp_path, *args):
+    """`snakemake -n all` with the profile in a copy of the workflow (the repo stays as it is)."""
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for name in ("rules", "workflow"):
+        shutil.copytree(ROOT / name, tmp_path / name)
+    done = subprocess.run(
+        [str(SNAKEMAKE), *args, "-n", "all"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    "how",
+    [
+        ["--workflow-profile", "workflow/profiles/slurm-gpu"],
+        ["--profile", "workflow/profiles/slurm-gpu"],
+    ],
+    ids=["workflow-profile", "profile"],
+)
+def test_snakemake_reads_the_profile(tmp_path, how):
+    out = dry_run(tmp_path, *how, "--default-resources", "slurm_account=lab",
+                  "slurm_partition=gpu")
+    assert "profile workflow/profiles/slurm-gpu" in out
+    jobs = re.findall(r"^rule (\w+):\n(?:    .*\n)*?    resources: (.*)$", out, re.MULTILINE)
+    train = [resources for rule, resources in jobs if rule == "train"]
+    assert len(train) == len(variants())
+    for resources in train:
+        fields = dict(item.split("=", 1) for item in resources.split(", "))
+        assert fields["gpu"] == "1"
+        assert fields["slurm_account"] == "lab" and fields["slurm_partition"] == "gpu"
+        assert int(fields["cpus_per_task"]) >= 1 and int(fields["runtime"]) > 0
+
+
+@pytest.mark.cluster
+@pytest.mark.skipif(
+    os.environ.get("RNNLAB_CLUSTER_TEST") != "1",
+    reason="run by make test-cluster (needs root and starts a local Slurm); "
+    "set RNNLAB_CLUSTER_TEST=1 to run it from pytest",
+)
+def test_pipeline_on_a_local_slurm():
+    done = subprocess.run(["bash", str(ROOT / "tests" / "cluster" / "run.sh")], cwd=ROOT)
+    assert done.returncode == 0, "tests/cluster/run.sh failed (its output is above)"
