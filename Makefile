@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 TORCH ?= torch==2.13.0
 CORES ?= all
 STAMP := $(VENV)/.installed
+# The rules call the `rnnlab` command, so the venv's bin comes first on PATH for every target.
+export PATH := $(abspath $(BIN)):$(PATH)
 
 .PHONY: run test lint test-cluster bench clean
 
@@ -21,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/snakemake --cores $(CORES) all
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/snakefmt --check Snakefile rules
 	$(BIN)/snakemake --lint --cores 1
 

@@ -7,6 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from rnnlab.cells import GRUResetAfterScan, GRUScan, LSTMScan, RNNScan
 from rnnlab.models import CELLS, IMPLS, build_model, num_params
 
 V, HID, BATCH, STEPS = 7, 5, 3, 4
@@ -109,6 +110,91 @@ def test_textbook_gru_follows_equations(layers):
     ref_logits, ref_H = _textbook_gru(model, X, H)
     torch.testing.assert_close(logits, ref_logits, atol=1e-10, rtol=1e-10)
     torch.testing.assert_close(H_out, ref_H, atol=1e-10, rtol=1e-10)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_textbook_gru_gradients_follow_equations(layers):
+    """The hand-written backward of the textbook GRU equals autograd through its equations:
+    gradients w.r.t. the initial state and every parameter."""
+    torch.manual_seed(0)
+    model = build_model("gru", "scratch", V, HID, layers).double()
+    with torch.no_grad():
+        for p in model.parameters():
+            p.normal_(0, 0.5)
+    X, H = _inputs(), torch.randn(layers, BATCH, HID, dtype=torch.float64)
+
+    def gradients(forward):  # forward(H0) -> (logits, final H)
+        model.zero_grad()
+        H0 = H.clone().requires_grad_()
+        logits, H_out = forward(H0)
+        g = torch.Generator().manual_seed(1)
+        loss = sum((t * torch.randn(t.shape, generator=g, dtype=t.dtype)).sum()
+                   for t in (logits, H_out))
+        loss.backward()
+        return [H0.grad] + [p.grad.clone() for p in model.parameters()]
+
+    def scratch(H0):
+        logits, (H_out,) = model(X, (H0,))
+        return logits, H_out
+
+    reference = gradients(lambda H0: _textbook_gru(model, X, H0))
+    for a, b in zip(gradients(scratch), reference, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-10, rtol=1e-10)
+
+
+SCANS = {"rnn": (RNNScan, 1), "gru": (GRUScan, 3), "gru_reset_after": (GRUResetAfterScan, 3),
+         "lstm": (LSTMScan, 4)}
+
+
+@pytest.mark.parametrize("name", list(SCANS))
+def test_scan_gradcheck(name):
+    """Each cell's hand-written backpropagation through time passes gradcheck (float64) for
+    the inputs, initial state(s), recurrent weights (and reset_after's b_hh)."""
+    scan, gates = SCANS[name]
+    g = torch.Generator().manual_seed(0)
+
+    def rand(*shape, scale=1.0):
+        t = torch.randn(*shape, generator=g, dtype=torch.float64) * scale
+        return t.requires_grad_()
+
+    args = [rand(STEPS, BATCH, gates * HID), rand(BATCH, HID)]
+    args += [rand(BATCH, HID)] if name == "lstm" else []
+    args += [rand(HID, gates * HID, scale=0.5)]
+    args += [rand(HID)] if name == "gru_reset_after" else []
+    assert torch.autograd.gradcheck(scan.apply, args)
+
+
+@pytest.mark.parametrize("steps, batch", [(1, 1), (STEPS, BATCH)])
+@pytest.mark.parametrize("name", list(SCANS))
+def test_scan_leaves_inputs_alone(name, steps, batch):
+    """The scans work in their own buffers: inputs (even ones that are already contiguous
+    slices, as with one step of one sequence) come out unchanged, forward and backward."""
+    scan, gates = SCANS[name]
+    torch.manual_seed(0)
+    args = [torch.randn(steps, batch, gates * HID, requires_grad=True)]
+    args += [torch.randn(batch, HID, requires_grad=True) for _ in range(1 + (name == "lstm"))]
+    args += [torch.randn(HID, gates * HID, requires_grad=True)]
+    args += [torch.randn(HID, requires_grad=True)] if name == "gru_reset_after" else []
+    before = [a.detach().clone() for a in args]
+    out = scan.apply(*args)
+    sum(o.sum() for o in out).backward()
+    for a, b in zip(args, before, strict=True):
+        assert torch.equal(a.detach(), b)
+
+
+@pytest.mark.parametrize("name", list(SCANS))
+def test_scan_state_only_loss(name):
+    """A loss on the final state alone (no gradient for the outputs) backpropagates."""
+    scan, gates = SCANS[name]
+    torch.manual_seed(0)
+    XW = torch.randn(STEPS, BATCH, gates * HID, dtype=torch.float64, requires_grad=True)
+    state = [torch.randn(BATCH, HID, dtype=torch.float64) for _ in range(1 + (name == "lstm"))]
+    extra = [torch.randn(HID, dtype=torch.float64)] if name == "gru_reset_after" else []
+    W_h = torch.randn(HID, gates * HID, dtype=torch.float64, requires_grad=True)
+    out = scan.apply(XW, *state, W_h, *extra)
+    out[1].sum().backward()
+    assert XW.grad is not None and W_h.grad is not None
+    assert XW.grad[-1].abs().sum() > 0
 
 
 def test_gru_forms_differ():

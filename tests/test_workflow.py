@@ -2,6 +2,7 @@
 no-op reruns, one-variant edits, single targets, the HTML report and config errors."""
 
 import csv
+import os
 import re
 import shutil
 import subprocess
@@ -14,6 +15,9 @@ import yaml
 from rnnlab.download import bundled_corpus
 
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+# The rules call `rnnlab`: find the one beside this Python even when the venv is not activated.
+ENV = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
+                                              os.environ.get("PATH", "")])}
 
 
 def copy_project(root: Path, dest: Path) -> Path:
@@ -39,7 +43,7 @@ def shorten(config: dict) -> None:
 
 def snakemake(project: Path, *args) -> subprocess.CompletedProcess:
     return subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=project,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=ENV)
 
 
 def scheduled(result: subprocess.CompletedProcess) -> dict:
@@ -109,7 +113,7 @@ def test_single_target_runs_one_variant(lab, tmp_path):
 def test_html_report(lab):
     """`snakemake --report` builds a self-contained HTML report."""
     result = subprocess.run([*SNAKEMAKE, "--report", "results/report/report.html"], cwd=lab,
-                            capture_output=True, text=True)
+                            capture_output=True, text=True, env=ENV)
     assert result.returncode == 0, result.stderr[-2000:]
     assert (lab / "results/report/report.html").stat().st_size > 10_000
 

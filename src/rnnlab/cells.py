@@ -38,6 +38,17 @@ def _state_grads(dY: torch.Tensor, dH_T: torch.Tensor) -> torch.Tensor:
     return dHs
 
 
+def _copy(t: torch.Tensor) -> torch.Tensor:
+    """A contiguous copy (never the input itself, which the loops would overwrite)."""
+    return t.clone(memory_format=torch.contiguous_format)
+
+
+def _T(W: torch.Tensor) -> torch.Tensor:
+    """``W^T`` stored row-major: the backward's per-step ``dA_t @ W^T`` runs faster on it
+    (measured on CPU/MKL: up to 1.3x for the LSTM's (1024, 256))."""
+    return W.T.contiguous()
+
+
 def _flat(t: torch.Tensor) -> torch.Tensor:
     return t.reshape(-1, t.shape[-1])  # (steps, batch, n) -> (steps*batch, n), a view here
 
@@ -56,8 +67,10 @@ class RNNScan(Function):
     @staticmethod
     def forward(ctx, XW, H0, W_h):
         Hs = _states(XW, H0)
+        Hs[1:] = XW                              # then each step adds H_{t-1} W_h in place
+        Hs_t = Hs.unbind(0)                      # per-step views, made once: Hs_t[t] = Hs[t]
         for t in range(XW.shape[0]):
-            torch.addmm(XW[t], Hs[t], W_h, out=Hs[t + 1]).tanh_()
+            Hs_t[t + 1].addmm_(Hs_t[t], W_h).tanh_()
         ctx.save_for_backward(Hs, W_h)
         return Hs[1:], Hs[-1]
 
@@ -65,11 +78,12 @@ class RNNScan(Function):
     @once_differentiable
     def backward(ctx, dY, dH_T):
         Hs, W_h = ctx.saved_tensors
-        dHs, D = _state_grads(dY, dH_T), _dtanh(Hs[1:])  # D: tanh' (steps, batch, h)
-        dA = torch.empty_like(D)  # gradient of the pre-activation XW_t + H_{t-1} W_h
-        for t in reversed(range(len(dA))):
-            torch.mul(dHs[t + 1], D[t], out=dA[t])
-            dHs[t].addmm_(dA[t], W_h.T)
+        dHs, D = _state_grads(dY, dH_T), _dtanh(Hs[1:])       # D: tanh' (steps, batch, h)
+        dA = torch.empty_like(D)       # gradient of the pre-activation XW_t + H_{t-1} W_h
+        dHs_t, D_t, dA_t, W_hT = dHs.unbind(0), D.unbind(0), dA.unbind(0), _T(W_h)
+        for t in reversed(range(len(dA_t))):
+            torch.mul(dHs_t[t + 1], D_t[t], out=dA_t[t])
+            dHs_t[t].addmm_(dA_t[t], W_hT)
         return dA, dHs[0], _flat(Hs[:-1]).T @ _flat(dA)
 
 
@@ -81,15 +95,17 @@ class LSTMScan(Function):
     def forward(ctx, XW, H0, C0, W_h):
         h = H0.shape[-1]
         Hs, Cs = _states(XW, H0), _states(XW, C0)
-        G = torch.empty_like(XW)            # gates I, F, O, C~ of every step (steps, batch, 4h)
+        G = _copy(XW)                       # I, F, O, C~ of every step (steps, batch, 4h)
         TC = torch.empty_like(Hs[1:])       # tanh(C_t) (steps, batch, h)
-        for t in range(XW.shape[0]):
-            gates = torch.addmm(XW[t], Hs[t], W_h, out=G[t])
-            gates[:, :3 * h].sigmoid_()
-            gates[:, 3 * h:].tanh_()
-            I_, F_, O_, C_tilde = gates.split(h, dim=1)
-            torch.mul(F_, Cs[t], out=Cs[t + 1]).addcmul_(I_, C_tilde)
-            torch.mul(O_, torch.tanh(Cs[t + 1], out=TC[t]), out=Hs[t + 1])
+        Hs_t, Cs_t, G_t, TC_t = (x.unbind(0) for x in (Hs, Cs, G, TC))
+        IFO_t, C_tilde_t = (x.unbind(0) for x in G.split([3 * h, h], dim=2))
+        I_t, F_t, O_t = (x.unbind(0) for x in G[..., :3 * h].split(h, dim=2))
+        for t in range(len(G_t)):
+            G_t[t].addmm_(Hs_t[t], W_h)
+            IFO_t[t].sigmoid_()
+            C_tilde_t[t].tanh_()
+            torch.mul(F_t[t], Cs_t[t], out=Cs_t[t + 1]).addcmul_(I_t[t], C_tilde_t[t])
+            torch.mul(O_t[t], torch.tanh(Cs_t[t + 1], out=TC_t[t]), out=Hs_t[t + 1])
         ctx.save_for_backward(Hs, Cs, G, TC, W_h)
         return Hs[1:], Hs[-1], Cs[-1]
 
@@ -99,18 +115,22 @@ class LSTMScan(Function):
         Hs, Cs, G, TC, W_h = ctx.saved_tensors
         steps, batch, h = TC.shape
         I_, F_, O_, C_tilde = G.split(h, dim=2)
-        # Pre-activation gradient = factor * (dC_t for I, F, C~; dH_t for O), as in G's order.
-        P = torch.cat([C_tilde * _dsigmoid(I_), Cs[:-1] * _dsigmoid(F_), TC * _dsigmoid(O_),
-                       I_ * _dtanh(C_tilde)], dim=2)           # (steps, batch, 4h)
+        # Pre-activation gradients = P * (dC_t for I, F and C~; dH_t for O), in G's block order.
+        P = torch.stack([C_tilde * _dsigmoid(I_), Cs[:-1] * _dsigmoid(F_), TC * _dsigmoid(O_),
+                         I_ * _dtanh(C_tilde)], dim=2)          # (steps, batch, 4, h)
         dC_dH = O_ * _dtanh(TC)                                 # dC_t from dH_t (steps, batch, h)
-        dHs, dC = _state_grads(dY, dH_T), dC_T.clone()
-        dA = torch.empty_like(G)
+        dHs, dC = _state_grads(dY, dH_T), dC_T.clone()          # dC (batch, h), updated in place
+        dA = torch.empty_like(P)                                # (steps, batch, 4, h)
+        dHs_t, dC_dH_t, F_t, P_t, dA_t = (x.unbind(0) for x in (dHs, dC_dH, F_, P, dA))
+        P_o_t, dA_o_t = P[:, :, 2].unbind(0), dA[:, :, 2].unbind(0)
+        dC_b, dA_flat_t, W_hT = dC.unsqueeze(1), dA.view(steps, batch, -1).unbind(0), _T(W_h)
         for t in reversed(range(steps)):
-            dC.addcmul_(dHs[t + 1], dC_dH[t])                   # all of dL/dC_t
-            torch.mul(P[t].view(batch, 4, h), dC.unsqueeze(1), out=dA[t].view(batch, 4, h))
-            torch.mul(dHs[t + 1], P[t, :, 2 * h:3 * h], out=dA[t, :, 2 * h:3 * h])  # O: dH
-            dC.mul_(F_[t])                                      # dL/dC_{t-1} via F*C_{t-1}
-            dHs[t].addmm_(dA[t], W_h.T)
+            dC.addcmul_(dHs_t[t + 1], dC_dH_t[t])               # all of dL/dC_t
+            torch.mul(P_t[t], dC_b, out=dA_t[t])                # I, F, (O), C~ blocks
+            torch.mul(dHs_t[t + 1], P_o_t[t], out=dA_o_t[t])    # O's block takes dH_t instead
+            dC.mul_(F_t[t])                                     # dL/dC_{t-1} via F*C_{t-1}
+            dHs_t[t].addmm_(dA_flat_t[t], W_hT)
+        dA = dA.view(steps, batch, 4 * h)
         return dA, dHs[0], dC, _flat(Hs[:-1]).T @ _flat(dA)
 
 
@@ -123,13 +143,16 @@ class GRUScan(Function):
         steps, h = XW.shape[0], H0.shape[-1]
         W_hrz, W_hh = W_h.split([2 * h, h], dim=1)            # (h, 2h), (h, h)
         Hs = _states(XW, H0)
-        RZ = XW.new_empty((steps, *H0.shape[:-1], 2 * h))       # R, Z (steps, batch, 2h)
-        RH, H_tilde = torch.empty_like(Hs[1:]), torch.empty_like(Hs[1:])  # (steps, batch, h)
+        # Products are added in place: R, Z (steps, batch, 2h) and H~ (steps, batch, h).
+        RZ, H_tilde = (_copy(x) for x in XW.split([2 * h, h], dim=2))
+        RH = torch.empty_like(H_tilde)                          # R * H_{t-1}
+        Hs_t, RZ_t, RH_t, H_tilde_t = (x.unbind(0) for x in (Hs, RZ, RH, H_tilde))
+        R_t, Z_t = (x.unbind(0) for x in RZ.split(h, dim=2))
         for t in range(steps):
-            torch.addmm(XW[t, :, :2 * h], Hs[t], W_hrz, out=RZ[t]).sigmoid_()
-            torch.mul(RZ[t, :, :h], Hs[t], out=RH[t])
-            torch.addmm(XW[t, :, 2 * h:], RH[t], W_hh, out=H_tilde[t]).tanh_()
-            torch.lerp(H_tilde[t], Hs[t], RZ[t, :, h:], out=Hs[t + 1])
+            RZ_t[t].addmm_(Hs_t[t], W_hrz).sigmoid_()
+            torch.mul(R_t[t], Hs_t[t], out=RH_t[t])
+            H_tilde_t[t].addmm_(RH_t[t], W_hh).tanh_()
+            torch.lerp(H_tilde_t[t], Hs_t[t], Z_t[t], out=Hs_t[t + 1])
         ctx.save_for_backward(Hs, RZ, RH, H_tilde, W_h)
         return Hs[1:], Hs[-1]
 
@@ -138,21 +161,25 @@ class GRUScan(Function):
     def backward(ctx, dY, dH_T):
         Hs, RZ, RH, H_tilde, W_h = ctx.saved_tensors
         steps, batch, h = H_tilde.shape
-        W_hrz, W_hh = W_h.split([2 * h, h], dim=1)
+        W_hrzT, W_hhT = (_T(w) for w in W_h.split([2 * h, h], dim=1))
         R, Z = RZ.split(h, dim=2)
-        # Pre-activation gradients of Z and H~ are dH_t times these factors (steps, batch, 2h);
-        # R's is d(R*H)_t * H_{t-1} * sigmoid'.
-        P_zh = torch.cat([(Hs[:-1] - H_tilde) * _dsigmoid(Z), (1 - Z) * _dtanh(H_tilde)], dim=2)
+        # The pre-activation gradients of Z and H~ are dH_t times P_zh (steps, batch, 2, h);
+        # R's is d(R*H)_t times P_r.
+        P_zh = torch.stack([(Hs[:-1] - H_tilde) * _dsigmoid(Z), (1 - Z) * _dtanh(H_tilde)], 2)
         P_r = Hs[:-1] * _dsigmoid(R)
         dHs = _state_grads(dY, dH_T)
-        dA = RZ.new_empty((steps, batch, 3 * h))
+        dA = RZ.new_empty((steps, batch, 3, h))                 # pre-activations of R, Z, H~
+        dHs_t, dHs_b_t, P_zh_t, P_r_t, R_t, Z_t = (
+            x.unbind(0) for x in (dHs, dHs.unsqueeze(2), P_zh, P_r, R, Z))
+        dA_r_t, dA_zh_t, dA_h_t = (x.unbind(0) for x in (dA[:, :, 0], dA[:, :, 1:], dA[:, :, 2]))
+        dA_rz_t = dA.view(steps, batch, 3 * h)[..., :2 * h].unbind(0)
         for t in reversed(range(steps)):
-            torch.mul(P_zh[t].view(batch, 2, h), dHs[t + 1].unsqueeze(1),
-                      out=dA[t, :, h:].view(batch, 2, h))
-            dRH = dA[t, :, 2 * h:] @ W_hh.T                     # d(R*H_{t-1}) (batch, h)
-            torch.mul(dRH, P_r[t], out=dA[t, :, :h])
-            dHs[t].addcmul_(dHs[t + 1], Z[t]).addcmul_(dRH, R[t]).addmm_(dA[t, :, :2 * h],
-                                                                       W_hrz.T)
+            torch.mul(P_zh_t[t], dHs_b_t[t + 1], out=dA_zh_t[t])
+            dRH = dA_h_t[t] @ W_hhT                             # d(R*H_{t-1}) (batch, h)
+            torch.mul(dRH, P_r_t[t], out=dA_r_t[t])
+            dH = dHs_t[t].addcmul_(dHs_t[t + 1], Z_t[t]).addcmul_(dRH, R_t[t])
+            dH.addmm_(dA_rz_t[t], W_hrzT)
+        dA = dA.view(steps, batch, 3 * h)
         dW_h = torch.cat([_flat(Hs[:-1]).T @ _flat(dA[..., :2 * h]),
                           _flat(RH).T @ _flat(dA[..., 2 * h:])], dim=1)
         return dA, dHs[0], dW_h
@@ -166,14 +193,17 @@ class GRUResetAfterScan(Function):
     def forward(ctx, XW, H0, W_h, b_hh):
         h = H0.shape[-1]
         Hs = _states(XW, H0)
-        # S[t] = [XW_rz, b_hh] + H_{t-1} W_h = pre-activations of R, Z and then N; one product.
+        # S[t] = [XW_rz, b_hh] + H_{t-1} W_h: pre-activations of R and Z, then N; one product.
         S = torch.cat([XW[..., :2 * h], b_hh.expand_as(XW[..., 2 * h:])], dim=2)
         H_tilde = torch.empty_like(Hs[1:])                      # (steps, batch, h)
-        for t in range(XW.shape[0]):
-            RZN = S[t].addmm_(Hs[t], W_h)                       # (batch, 3h)
-            R, Z = RZN[:, :2 * h].sigmoid_().split(h, dim=1)
-            torch.addcmul(XW[t, :, 2 * h:], R, RZN[:, 2 * h:], out=H_tilde[t]).tanh_()
-            torch.lerp(H_tilde[t], Hs[t], Z, out=Hs[t + 1])
+        S_t, Hs_t, H_tilde_t, XW_h_t = (x.unbind(0) for x in (S, Hs, H_tilde, XW[..., 2 * h:]))
+        RZ_t, R_t, Z_t, N_t = (S[..., a:b].unbind(0) for a, b in
+                               ((0, 2 * h), (0, h), (h, 2 * h), (2 * h, 3 * h)))
+        for t in range(len(S_t)):
+            S_t[t].addmm_(Hs_t[t], W_h)
+            RZ_t[t].sigmoid_()
+            torch.addcmul(XW_h_t[t], R_t[t], N_t[t], out=H_tilde_t[t]).tanh_()
+            torch.lerp(H_tilde_t[t], Hs_t[t], Z_t[t], out=Hs_t[t + 1])
         ctx.save_for_backward(Hs, S, H_tilde, W_h)
         return Hs[1:], Hs[-1]
 
@@ -183,15 +213,18 @@ class GRUResetAfterScan(Function):
         Hs, S, H_tilde, W_h = ctx.saved_tensors
         steps, batch, h = H_tilde.shape
         R, Z, N = S.split(h, dim=2)
-        P_h = (1 - Z) * _dtanh(H_tilde)          # dH_t -> pre-activation of H~ (= dXW_h)
-        # dH_t -> gradient of S's pre-activations [R, Z, N] (steps, batch, 3h)
-        P = torch.cat([P_h * N * _dsigmoid(R), (Hs[:-1] - H_tilde) * _dsigmoid(Z), P_h * R],
-                      dim=2)
+        P_h = (1 - Z) * _dtanh(H_tilde)              # dH_t -> pre-activation of H~ (= dXW_h)
+        # dH_t -> gradient of S's pre-activations of R, Z and N (steps, batch, 3, h)
+        P = torch.stack([P_h * N * _dsigmoid(R), (Hs[:-1] - H_tilde) * _dsigmoid(Z), P_h * R], 2)
         dHs = _state_grads(dY, dH_T)
-        dS = torch.empty_like(S)
+        dS = torch.empty_like(P)
+        dHs_t, dHs_b_t, P_t, dS_t, Z_t = (
+            x.unbind(0) for x in (dHs, dHs.unsqueeze(2), P, dS, Z))
+        dS_flat_t, W_hT = dS.view(steps, batch, 3 * h).unbind(0), _T(W_h)
         for t in reversed(range(steps)):
-            torch.mul(P[t].view(batch, 3, h), dHs[t + 1].unsqueeze(1), out=dS[t].view(batch, 3, h))
-            dHs[t].addcmul_(dHs[t + 1], Z[t]).addmm_(dS[t], W_h.T)
+            torch.mul(P_t[t], dHs_b_t[t + 1], out=dS_t[t])
+            dHs_t[t].addcmul_(dHs_t[t + 1], Z_t[t]).addmm_(dS_flat_t[t], W_hT)
+        dS = dS.view(steps, batch, 3 * h)
         dXW = torch.cat([dS[..., :2 * h], dHs[1:] * P_h], dim=2)
         return dXW, dHs[0], _flat(Hs[:-1]).T @ _flat(dS), dS[..., 2 * h:].sum((0, 1))
 

@@ -137,7 +137,9 @@ class TorchRNNModel(_RNNModelBase):
 
 
 class _ScratchLayer(nn.Module):
-    """One recurrent layer; ``gates * hidden`` columns of fused gate weights."""
+    """One recurrent layer; ``gates * hidden`` columns of fused gate weights. Its recurrence
+    over all steps is ``rnnlab.cells.scan``: the cell's equations step by step, with the
+    backpropagation through time written by hand (one weight-gradient product for all steps)."""
 
     def __init__(self, cell: str, inputs: int, hidden: int, reset_after: bool):
         super().__init__()

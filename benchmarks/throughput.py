@@ -1,0 +1,203 @@
+"""Training throughput of rnnlab against the peer (the textbook's own loop), variant by variant.
+
+    python benchmarks/throughput.py [--variants V ...] [--epochs N] [--device cpu|cuda]
+                                    [--peer RUN_SH | --peer-dir DIR] [--repeats R]
+                                    [--stat best|median] [--json FILE] [--markdown FILE]
+
+For each variant the peer and ours run alternately in the same sitting, R times each, in the
+order peer-ours, ours-peer, peer-ours, ... so that a drift in machine load hits both alike. The
+table gives the best (or median) tokens/second of each and their ratio, ours / peer.
+
+- Ours: ``rnnlab train --config config.yaml --variant V --data DATA --out TMP --epochs N
+  --quiet --device D`` in a subprocess; ``tokens_per_second`` from metrics.json counts ALL
+  training epochs, the first (warm-up) one included, and excludes start-up and evaluation.
+- The peer: ``bash RUN_SH VARIANT N`` prints ``RESULT ... tok/s=...``; it runs one untimed
+  warm-up epoch first and times the N epochs after it. ``PEER_PYTHON`` (and ``PEER_VENV``,
+  ``PEER_SITE``) pass through from the environment. The peer has no random-sampling variant:
+  rnn_scratch_random is compared with the peer's rnn_scratch (sequential sampling).
+- Data: ``--data DIR`` (what ``rnnlab preprocess`` wrote), else it is preprocessed from the
+  bundled text into a temporary directory; results/ is never needed.
+- ``--device cpu`` hides GPUs from both (``CUDA_VISIBLE_DEVICES=``): the peer has no device
+  switch and takes CUDA whenever it sees one.
+
+Quote the ratios: absolute figures drift with the machine's load.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_PEER = Path("/work/shared/peer/run.sh")
+# Our variant -> the peer's variant of the same model.
+PEER_VARIANT = {"rnn_scratch_random": "rnn_scratch"}
+PEER_NOTES = {"rnn_scratch_random": "peer has no random sampling: compared with its rnn_scratch"}
+RESULT = re.compile(r"^RESULT .*?device=(\S+).*?tok/s=([0-9.]+)", re.MULTILINE)
+
+
+def config_variants(config: Path) -> list[str]:
+    import yaml
+
+    return list(yaml.safe_load(config.read_text("utf-8"))["variants"])
+
+
+def environment(device: str) -> dict:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"),
+                                                      env.get("PYTHONPATH")]))
+    if device == "cpu":
+        env["CUDA_VISIBLE_DEVICES"] = ""
+    return env
+
+
+def run(cmd: list[str], env: dict, timeout: float, cwd: Path | None = None) -> str:
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout,
+                          cwd=cwd)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n"
+                           f"{proc.stdout[-2000:]}{proc.stderr[-4000:]}")
+    return proc.stdout
+
+
+def prepare_data(tmp: Path, env: dict) -> Path:
+    out = tmp / "data"
+    run([sys.executable, "-m", "rnnlab.cli", "preprocess", "--text",
+         str(ROOT / "src/rnnlab/resources/timemachine.txt"), "--token", "char", "--out", str(out)],
+        env, timeout=300)
+    return out
+
+
+def run_ours(variant: str, args, data: Path, out: Path, env: dict) -> dict:
+    run([sys.executable, "-m", "rnnlab.cli", "train", "--config", str(args.config),
+         "--variant", variant, "--data", str(data), "--out", str(out),
+         "--epochs", str(args.epochs), "--quiet", "--device", args.device],
+        env, timeout=args.timeout)
+    metrics = json.loads((out / "metrics.json").read_text("utf-8"))
+    return {"tok_s": metrics["tokens_per_second"], "device": metrics["device"],
+            "device_name": metrics.get("device_name"), "ppl": metrics["train_perplexity"]}
+
+
+def run_peer(variant: str, args, env: dict) -> dict:
+    stdout = run(["bash", str(args.peer), PEER_VARIANT.get(variant, variant), str(args.epochs)],
+                 env, timeout=args.timeout)
+    match = RESULT.search(stdout)
+    if not match:
+        raise RuntimeError(f"no RESULT line in the peer's output:\n{stdout[-2000:]}")
+    return {"tok_s": float(match.group(2)), "device": match.group(1).split(":")[0]}
+
+
+def summarize(values: list[float], stat: str) -> float:
+    return max(values) if stat == "best" else statistics.median(values)
+
+
+def machine() -> dict:
+    import torch
+
+    info = {"date": datetime.date.today().isoformat(), "python": platform.python_version(),
+            "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "cpus": os.cpu_count(), "cpu_model": platform.processor() or platform.machine()}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+        model = re.search(r"^Model name:\s*(.+)$", lscpu, re.MULTILINE)
+        if model:
+            info["cpu_model"] = model.group(1).strip()
+    except OSError:
+        pass
+    if torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def markdown(rows: list[dict], stat: str) -> str:
+    lines = [f"| variant | peer tok/s ({stat}) | ours tok/s ({stat}) | ratio | "
+             "ratio of medians | runs |", "|---|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        name = r["variant"] + ("*" if r["variant"] in PEER_NOTES else "")
+        lines.append(f"| {name} | {r['peer']:.0f} | {r['ours']:.0f} | {r['ratio']:.2f} | "
+                     f"{r['ratio_median']:.2f} | {len(r['ours_runs'])} |")
+    notes = {PEER_NOTES[r["variant"]] for r in rows if r["variant"] in PEER_NOTES}
+    return "\n".join(lines + [f"\n\\* {note}" for note in sorted(notes)]) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--variants", nargs="+", help="default: all of the config's variants")
+    parser.add_argument("--epochs", type=int, default=20,
+                        help="timed epochs of each run (20); ours counts all of them, the peer "
+                             "runs one more, untimed, first")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--peer", type=Path, default=DEFAULT_PEER, help="the peer's run.sh")
+    parser.add_argument("--peer-dir", type=Path,
+                        help="a copy of the peer folder (with ../data/timemachine.txt beside "
+                             "it); overrides --peer")
+    parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternating (3)")
+    parser.add_argument("--stat", choices=["best", "median"], default="best",
+                        help="which run of each to compare (best: the least disturbed by "
+                             "other load)")
+    parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
+    parser.add_argument("--data", type=Path, help="preprocessed data (default: made in a temp dir)")
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per run (1800)")
+    parser.add_argument("--json", type=Path, help="write the results as JSON here")
+    parser.add_argument("--markdown", type=Path, help="write the table as markdown here")
+    args = parser.parse_args(argv)
+    if args.peer_dir:
+        args.peer = args.peer_dir / "run.sh"
+    if not args.peer.exists():
+        parser.error(f"the peer's run.sh is not at {args.peer}")
+    if args.epochs < 1 or args.repeats < 1:
+        parser.error("--epochs and --repeats must be >= 1")
+    variants = args.variants or config_variants(args.config)
+    env = environment(args.device)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as tmp:
+        tmp = Path(tmp)
+        data = args.data or prepare_data(tmp, env)
+        print(f"{'variant':<20} {'peer tok/s':>11} {'ours tok/s':>11} {'ratio':>6}  (ours / peer, "
+              f"{args.stat} of {args.repeats}, {args.epochs} epochs, {args.device})", flush=True)
+        for variant in variants:
+            peer_runs, ours_runs = [], []
+            for r in range(args.repeats):
+                order = ("peer", "ours") if r % 2 == 0 else ("ours", "peer")
+                for who in order:
+                    if who == "peer":
+                        peer_runs.append(run_peer(variant, args, env))
+                    else:
+                        ours_runs.append(run_ours(variant, args, data, tmp / f"{variant}-{r}",
+                                                  env))
+            devices = {x["device"] for x in peer_runs + ours_runs}
+            if devices != {args.device}:
+                raise RuntimeError(f"{variant}: runs used {sorted(devices)}, not {args.device}")
+            peer_tok = [x["tok_s"] for x in peer_runs]
+            ours_tok = [x["tok_s"] for x in ours_runs]
+            row = {"variant": variant, "peer_variant": PEER_VARIANT.get(variant, variant),
+                   "peer": summarize(peer_tok, args.stat), "ours": summarize(ours_tok, args.stat),
+                   "peer_runs": peer_tok, "ours_runs": ours_tok,
+                   "ratio_median": statistics.median(ours_tok) / statistics.median(peer_tok)}
+            row["ratio"] = row["ours"] / row["peer"]
+            rows.append(row)
+            note = f"  [{PEER_NOTES[variant]}]" if variant in PEER_NOTES else ""
+            print(f"{variant:<20} {row['peer']:>11.0f} {row['ours']:>11.0f} "
+                  f"{row['ratio']:>6.2f}{note}", flush=True)
+    result = {"machine": machine(), "device": args.device, "epochs": args.epochs,
+              "repeats": args.repeats, "stat": args.stat, "peer": str(args.peer),
+              "ours_counts": "all training epochs (first included)",
+              "peer_counts": "epochs after one untimed warm-up epoch", "rows": rows}
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    if args.markdown:
+        args.markdown.write_text(markdown(rows, args.stat), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
