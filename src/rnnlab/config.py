@@ -39,17 +39,15 @@ def _validator_class():
 def _describe(error) -> str:
     """One line naming the config key of a jsonschema error."""
     path = ".".join(str(part) for part in error.absolute_path)
-    if error.validator in ("additionalProperties", "unevaluatedProperties"):
+    if error.validator in ("additionalProperties", "unevaluatedProperties") \
+            and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
         for sub in error.schema.get("allOf", []):
             allowed |= set(sub.get("properties", {}))
-        extra = sorted(set(error.instance) - allowed) if isinstance(error.instance, dict) else []
-        if error.validator == "additionalProperties" or extra:
+        extra = sorted(set(error.instance) - allowed)
+        if extra:
             keys = ", ".join(f"{path}.{key}" if path else key for key in extra)
-            if keys:
-                return f"config: unknown key {keys}"
-    if error.validator == "required":
-        return f"config key {path or '(top level)'}: {error.message}"
+            return f"config: unknown key {keys}"
     return f"config key {path or '(top level)'}: {error.message}"
 
 
