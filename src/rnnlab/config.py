@@ -42,7 +42,9 @@ def _describe(error) -> str:
     if error.validator in ("additionalProperties", "unevaluatedProperties") \
             and isinstance(error.instance, dict):
         allowed = set(error.schema.get("properties", {}))
-        for sub in error.schema.get("allOf", []):
+        for sub in [*error.schema.get("allOf", []), error.schema]:
+            if "$ref" in sub:  # the training keys a variant may override
+                allowed |= set(load_schema()["$defs"][sub["$ref"].split("/")[-1]]["properties"])
             allowed |= set(sub.get("properties", {}))
         extra = sorted(set(error.instance) - allowed)
         if extra:
