@@ -97,15 +97,20 @@ def _textbook_gru(model, X, H):
     return inputs.reshape(-1, h) @ model.W_hq + model.b_q, torch.stack(states)
 
 
-@pytest.mark.parametrize("layers", [1, 2])
-def test_textbook_gru_follows_equations(layers):
-    """The default scratch GRU computes the textbook equations (reset before the product)."""
+def _random_textbook_gru(layers):
+    """A float64 textbook GRU with weights large enough to matter, inputs and a random state."""
     torch.manual_seed(0)
     model = build_model("gru", "scratch", V, HID, layers).double()
     with torch.no_grad():
         for p in model.parameters():
             p.normal_(0, 0.5)
-    X, H = _inputs(), torch.randn(layers, BATCH, HID, dtype=torch.float64)
+    return model, _inputs(), torch.randn(layers, BATCH, HID, dtype=torch.float64)
+
+
+@pytest.mark.parametrize("layers", [1, 2])
+def test_textbook_gru_follows_equations(layers):
+    """The default scratch GRU computes the textbook equations (reset before the product)."""
+    model, X, H = _random_textbook_gru(layers)
     logits, (H_out,) = model(X, (H,))
     ref_logits, ref_H = _textbook_gru(model, X, H)
     torch.testing.assert_close(logits, ref_logits, atol=1e-10, rtol=1e-10)
@@ -116,12 +121,7 @@ def test_textbook_gru_follows_equations(layers):
 def test_textbook_gru_gradients_follow_equations(layers):
     """The hand-written backward of the textbook GRU equals autograd through its equations:
     gradients w.r.t. the initial state and every parameter."""
-    torch.manual_seed(0)
-    model = build_model("gru", "scratch", V, HID, layers).double()
-    with torch.no_grad():
-        for p in model.parameters():
-            p.normal_(0, 0.5)
-    X, H = _inputs(), torch.randn(layers, BATCH, HID, dtype=torch.float64)
+    model, X, H = _random_textbook_gru(layers)
 
     def gradients(forward):  # forward(H0) -> (logits, final H)
         model.zero_grad()

@@ -8,7 +8,7 @@ from pathlib import Path
 from rnnlab.fileio import atomic_write
 
 
-def _pyplot():
+def pyplot():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -18,7 +18,7 @@ def _pyplot():
 
 
 def save_figure(fig, path: str | Path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     try:
         return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
     finally:
@@ -27,7 +27,7 @@ def save_figure(fig, path: str | Path) -> Path:
 
 def plot_curve(history: list[dict], variant: str, path: str | Path) -> Path:
     """Training and held-out perplexity per epoch of one variant."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     ax.plot([row["epoch"] for row in history], [row["train_perplexity"] for row in history],
             label="train")

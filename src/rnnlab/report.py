@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rnnlab.errors import DataError
 from rnnlab.fileio import atomic_write_text
-from rnnlab.plots import _pyplot, save_figure
+from rnnlab.plots import pyplot, save_figure
 
 METRICS_FILE = "metrics.json"
 OUTPUTS = ("comparison.csv", "comparison.md", "perplexity.png", "gru_vs_lstm.png", "speed.png")
@@ -338,7 +338,7 @@ def _log_y(ax) -> None:
 
 def plot_perplexity(runs: list[dict], path: Path) -> Path:
     """Training (solid, left) and held-out (dashed with markers, right) perplexity per epoch."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (train_ax, val_ax) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True,
                                            layout="constrained")
     any_held_out = False
@@ -359,7 +359,7 @@ def plot_perplexity(runs: list[dict], path: Path) -> Path:
 
 def plot_gru_vs_lstm(gru: dict | None, lstm: dict | None, path: Path) -> Path:
     """Exercise 9.3-2: perplexity against epoch and against cumulative training seconds."""
-    plt = _pyplot()
+    plt = pyplot()
     present = [(m, c) for m, c in ((gru, "tab:blue"), (lstm, "tab:orange")) if m is not None]
     if not present:
         fig, ax = plt.subplots(figsize=(8, 3), layout="constrained")
@@ -391,7 +391,7 @@ def plot_gru_vs_lstm(gru: dict | None, lstm: dict | None, path: Path) -> Path:
 
 def plot_speed(runs: list[dict], path: Path) -> Path:
     """Horizontal bars of training tokens per second, coloured by implementation."""
-    plt = _pyplot()
+    plt = pyplot()
     from matplotlib.patches import Patch
     from matplotlib.ticker import StrMethodFormatter
 
