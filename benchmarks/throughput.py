@@ -2,11 +2,11 @@
 
     python benchmarks/throughput.py [--variants V ...] [--epochs N] [--device cpu|cuda]
                                     [--peer RUN_SH | --peer-dir DIR] [--repeats R]
-                                    [--stat best|median] [--json FILE] [--markdown FILE]
+                                    [--stat median|best] [--json FILE] [--markdown FILE]
 
 For each variant the peer and ours run alternately in the same sitting, R times each, in the
 order peer-ours, ours-peer, peer-ours, ... so that a drift in machine load hits both alike. The
-table gives the best (or median) tokens/second of each and their ratio, ours / peer.
+table gives the median (or best) tokens/second of each and their ratio, ours / peer.
 
 - Ours: ``rnnlab train --config config.yaml --variant V --data DATA --out TMP --epochs N
   --quiet --device D`` in a subprocess; ``tokens_per_second`` from metrics.json counts ALL
@@ -38,7 +38,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_PEER = Path("/work/shared/peer/run.sh")
+# The peer lives beside the repository (../shared/peer), as benchmarks/whole_lab.sh finds it.
+DEFAULT_PEER = Path(os.environ.get("PEER_RUN", ROOT.parent / "shared" / "peer" / "run.sh"))
 # Our variant -> the peer's variant of the same model.
 PEER_VARIANT = {"rnn_scratch_random": "rnn_scratch"}
 PEER_NOTES = {"rnn_scratch_random": "peer has no random sampling: compared with its rnn_scratch"}
@@ -141,9 +142,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="a copy of the peer folder (with ../data/timemachine.txt beside "
                              "it); overrides --peer")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternating (3)")
-    parser.add_argument("--stat", choices=["best", "median"], default="best",
-                        help="which run of each to compare (best: the least disturbed by "
-                             "other load)")
+    parser.add_argument("--stat", choices=["median", "best"], default="median",
+                        help="which run of each to compare (median, the default; best: the run "
+                             "least disturbed by other load)")
     parser.add_argument("--config", type=Path, default=ROOT / "config.yaml")
     parser.add_argument("--data", type=Path, help="preprocessed data (default: made in a temp dir)")
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per run (1800)")
