@@ -12,10 +12,9 @@ import pandas as pd
 import pytest
 from helpers import rnnlab, tiny_config
 
-from rnnlab import report
 from rnnlab.config import resolve_variant, validate_config
 from rnnlab.errors import RnnlabError
-from rnnlab.report import COLUMNS, OUTPUTS, VARIANT_ORDER, build_report
+from rnnlab.report import COLUMNS, OUTPUTS, VARIANT_ORDER, build_report, figures
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 # The lab's variants (DESIGN.md): cell, impl, layers, hidden, lr.
@@ -76,8 +75,8 @@ def ten_runs(**overrides):
 def no_plots(monkeypatch):
     """Skip drawing the PNGs (tested elsewhere) where a test looks only at the text."""
     for name in ("plot_perplexity", "plot_speed"):
-        monkeypatch.setattr(report, name, lambda runs, path: Path(path))
-    monkeypatch.setattr(report, "plot_gru_vs_lstm", lambda gru, lstm, path: Path(path))
+        monkeypatch.setattr(figures, name, lambda runs, path: Path(path))
+    monkeypatch.setattr(figures, "plot_gru_vs_lstm", lambda gru, lstm, path: Path(path))
 
 
 @pytest.fixture(scope="module")
@@ -223,7 +222,7 @@ def test_figures_are_real_pngs(ten, name):
 def test_gru_vs_lstm_figure_without_a_pair(present, tmp_path):
     """gru_vs_lstm.png is still drawn with one deep model, or none."""
     gru = fake_metrics("gru_deep") if present == "gru" else None
-    path = report.plot_gru_vs_lstm(gru, None, tmp_path / "gru_vs_lstm.png")
+    path = figures.plot_gru_vs_lstm(gru, None, tmp_path / "gru_vs_lstm.png")
     data = path.read_bytes()
     assert data[:8] == PNG_MAGIC and len(data) > 5_000
 

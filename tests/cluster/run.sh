@@ -5,7 +5,7 @@
 #     account lab, with one GPU (gres/gpu=1) allocated, one Slurm job per variant;
 #   - no other rule went to Slurm (download, preprocess, report and all run locally);
 #   - every variant wrote metrics.json for 2 epochs, with the device it resolved (auto) recorded,
-#     and the report, once src/rnnlab/report.py exists.
+#     and the report, once src/rnnlab/report/ exists.
 # The pipeline runs in a temporary copy of the project (Snakefile, rules/, workflow/, a 2-epoch
 # config.yaml), so the repository's results/ is untouched. Every daemon it starts is stopped on
 # exit, pass or fail. Needs root (and apt-get when Slurm is not installed): without them it
@@ -109,14 +109,14 @@ PY
 mapfile -t VARIANTS < <(python -c "import yaml; print('\n'.join(yaml.safe_load(open('$P/config.yaml'))['variants']))")
 [ "${#VARIANTS[@]}" -gt 0 ] || fail "no variants in config.yaml"
 
-if [ -f "$ROOT/src/rnnlab/report.py" ]; then
+if [ -f "$ROOT/src/rnnlab/report/__init__.py" ]; then
   TARGETS=(all)
   WITH_REPORT=1
 else
   TARGETS=()
   for v in "${VARIANTS[@]}"; do TARGETS+=("results/models/$v/metrics.json"); done
   WITH_REPORT=0
-  note "src/rnnlab/report.py does not exist yet: running the ${#VARIANTS[@]} training targets, not 'all'; the report is NOT checked"
+  note "src/rnnlab/report/ does not exist yet: running the ${#VARIANTS[@]} training targets, not 'all'; the report is NOT checked"
 fi
 
 # ---- the run ---------------------------------------------------------------------------------

@@ -1,0 +1,146 @@
+"""The lab's questions answered from the measured numbers: a deeper RNN (exercise 8.6-2), deep
+GRU against deep LSTM (exercise 9.3-2), scratch against torch.nn, and memorisation."""
+
+from __future__ import annotations
+
+from rnnlab.report.formats import layers, ppl, tps
+from rnnlab.report.metrics import is_number, order
+
+
+def _pick(runs: list[dict], cell: str, accept_layers, impl: str | None = None) -> dict | None:
+    """The variant of ``cell`` whose layers pass ``accept_layers``; torch.nn first, then by
+    order."""
+    found = [m for m in runs if m["cell"] == cell and accept_layers(m["layers"])
+             and (impl is None or m["impl"] == impl)]
+    return min(found, key=lambda m: (m["impl"] != "torch", m["layers"], order(m)), default=None)
+
+
+def deep_pair(runs: list[dict]) -> tuple[dict | None, dict | None]:
+    """The deep GRU and the deep LSTM of exercise 9.3-2 (layers > 1, torch.nn preferred)."""
+    return (_pick(runs, "gru", lambda n: n > 1), _pick(runs, "lstm", lambda n: n > 1))
+
+
+def _faster(a: dict, b: dict, name=lambda m: m["variant"]) -> str:
+    """'A trains 1.23x faster than B (45,000 vs 36,600 tokens/s)'."""
+    if a["tokens_per_second"] <= 0 or b["tokens_per_second"] <= 0:
+        return (f"the speeds of {name(a)} and {name(b)} cannot be compared "
+                f"({tps(a)} vs {tps(b)} tokens/s)")
+    fast, slow = (a, b) if a["tokens_per_second"] >= b["tokens_per_second"] else (b, a)
+    ratio = fast["tokens_per_second"] / slow["tokens_per_second"]
+    if round(ratio, 2) == 1:
+        return f"{name(a)} and {name(b)} train at the same speed ({tps(a)} vs {tps(b)} tokens/s)"
+    return (f"{name(fast)} trains {ratio:.2f}x faster than {name(slow)} "
+            f"({tps(fast)} vs {tps(slow)} tokens/s)")
+
+
+def _versus(a: dict, b: dict, key: str, label: str) -> str:
+    """'final training perplexity 1.05 vs 1.10 (A is lower)'."""
+    va, vb = a.get(key), b.get(key)
+    text = f"{label} {ppl(va)} vs {ppl(vb)}"
+    if va is None or vb is None or round(va, 2) == round(vb, 2):
+        return text + ("" if va is None or vb is None else " (equal)")
+    return text + f" ({(a if va < vb else b)['variant']} is lower)"
+
+
+def _epochs_note(a: dict, b: dict) -> str:
+    return "" if a["epochs"] == b["epochs"] else (
+        f" Note: they trained for different numbers of epochs ({a['epochs']} vs {b['epochs']}), "
+        "so this is not a like-for-like comparison.")
+
+
+def answer_deep_rnn(runs: list[dict]) -> str:
+    """Exercise 8.6-2: does a deeper RNN still train, and how does it compare with one layer?"""
+    deep = _pick(runs, "rnn", lambda n: n > 1)
+    if deep is None:
+        return ("Exercise 8.6-2 cannot be answered: there is no deep RNN "
+                "(cell rnn with more than one layer) among the variants.")
+    first, last = deep["history"][0], deep["history"][-1]
+    start, end = first["train_perplexity"], last["train_perplexity"]
+    trains = ("still trains: its training perplexity fell" if end < start
+              else "did not train: its training perplexity went")
+    text = (f"{deep['variant']} ({layers(deep)}) {trains} from {start:.2f} after epoch "
+            f"{first['epoch']} to {end:.2f} after epoch {last['epoch']}"
+            + (f" ({start / end:.2f}x lower)." if end < start else "."))
+    shallow = (_pick(runs, "rnn", lambda n: n == 1, impl=deep["impl"])
+               or _pick(runs, "rnn", lambda n: n == 1))
+    if shallow is None:
+        return text + (" The comparison with one layer cannot be answered: there is no "
+                       "one-layer RNN among the variants.")
+    return text + (f" Against {shallow['variant']} ({layers(shallow)}): "
+                   f"{_versus(deep, shallow, 'train_perplexity', 'final training perplexity')}, "
+                   f"{_versus(deep, shallow, 'val_perplexity', 'held-out perplexity')}; "
+                   f"{_faster(deep, shallow)}.{_epochs_note(deep, shallow)}")
+
+
+def answer_gru_vs_lstm(runs: list[dict]) -> str:
+    """Exercise 9.3-2: deep GRU against deep LSTM in perplexity and training speed."""
+    gru, lstm = deep_pair(runs)
+    if gru is None or lstm is None:
+        absent = " and no ".join(name for name, m in (("deep GRU", gru), ("deep LSTM", lstm))
+                                 if m is None)
+        return (f"Exercise 9.3-2 cannot be answered: there is no {absent} "
+                "(cell gru/lstm with more than one layer) among the variants.")
+    return (f"{gru['variant']} against {lstm['variant']}: "
+            f"{_versus(gru, lstm, 'train_perplexity', 'final training perplexity')}, "
+            f"{_versus(gru, lstm, 'val_perplexity', 'held-out perplexity')}. "
+            f"In speed, {_faster(gru, lstm)}.{_epochs_note(gru, lstm)}")
+
+
+def answer_scratch_vs_torch(runs: list[dict]) -> list[str]:
+    """Speed of the scratch cells against torch.nn, per cell and number of layers."""
+    lines = []
+    for cell, num_layers in dict.fromkeys((m["cell"], m["layers"]) for m in runs):  # lab order
+        group = [m for m in runs if (m["cell"], m["layers"]) == (cell, num_layers)]
+        fast = min((m for m in group if m["impl"] == "torch"), key=order, default=None)
+        scratch = [m for m in group if m["impl"] == "scratch"]
+        if fast is None or not scratch:
+            continue
+        # Prefer the scratch twin with the same sampling, as rnn_scratch over rnn_scratch_random.
+        twin = min(scratch, key=lambda m, f=fast: (m.get("sampling") != f.get("sampling"),
+                                                   order(m)))
+        sentence = _faster(fast, twin, name=lambda m, f=fast: "torch.nn" if m is f else "scratch")
+        note = "" if twin["hidden"] == fast["hidden"] else (
+            f"; note the hidden sizes differ, {twin['hidden']} vs {fast['hidden']}")
+        lines.append(f"{cell}, {layers(twin)}: {sentence}, {fast['variant']} against "
+                     f"{twin['variant']}{note}.")
+    return lines or ["Scratch against torch.nn cannot be answered: no cell has both a scratch "
+                     "and a torch.nn variant with the same number of layers."]
+
+
+def _training_text(runs: list[dict]) -> str:
+    sizes = {(m.get("train_tokens"), m.get("token")) for m in runs}
+    if len(sizes) == 1:
+        tokens, unit = sizes.pop()
+        unit = {"char": "characters", "word": "words"}.get(unit, "tokens")
+        if is_number(tokens) and tokens > 0:
+            return f"its {tokens:,} training {unit}"
+    return "its training text"
+
+
+def answer_memorisation(runs: list[dict]) -> str:
+    """The gap between held-out and training perplexity, per variant and the largest."""
+    gaps = [(m["val_perplexity"] / m["train_perplexity"], m) for m in runs
+            if m.get("val_perplexity") is not None and m["train_perplexity"] > 0]
+    if not gaps:
+        return ("The memorisation gap cannot be answered: no variant has a held-out perplexity "
+                "(was val_tokens 0?).")
+    ratio, worst = max(gaps, key=lambda g: g[0])
+    pair = (f"{worst['variant']}: held-out perplexity {ppl(worst['val_perplexity'])} against "
+            f"training perplexity {ppl(worst['train_perplexity'])} ({ratio:.2f}x)")
+    largest = (f"The largest gap is {pair}." if ratio > 1 else
+               "No variant has a held-out perplexity above its training perplexity, so none "
+               f"shows memorisation yet; the highest ratio is {pair}.")
+    near_one = sum(m["train_perplexity"] < 1.5 for m in runs)
+    per_variant = ", ".join(f"{m['variant']} {r:.2f}x" for r, m in gaps)
+    return (f"Held-out over training perplexity: {per_variant}. {largest} "
+            f"{near_one} of {len(runs)} variants end with a training perplexity below 1.5. "
+            f"A training perplexity near 1 means the model has memorised "
+            f"{_training_text(runs)}; the held-out perplexity, measured on text the model never "
+            f"saw, shows how well it generalises.")
+
+
+def answer_questions(runs: list[dict]) -> dict:
+    """Every answer, keyed deep_rnn, gru_vs_lstm, scratch_vs_torch (a list) and memorisation."""
+    return {"deep_rnn": answer_deep_rnn(runs), "gru_vs_lstm": answer_gru_vs_lstm(runs),
+            "scratch_vs_torch": answer_scratch_vs_torch(runs),
+            "memorisation": answer_memorisation(runs)}
