@@ -1,6 +1,7 @@
 # Config validation and helpers shared by the rules. The schema lives in
 # workflow/schemas/config.schema.yaml; rnnlab.config fills in its defaults and names the bad key.
 import os
+import re
 
 from rnnlab.config import resolve_variant, validate_config
 
@@ -30,7 +31,7 @@ CONFIG_FILES = [
 
 
 wildcard_constraints:
-    variant="|".join(VARIANTS),
+    variant="|".join(map(re.escape, VARIANTS)),  # generated names may hold '.' (lr-0.5)
 
 
 def data_outputs():

@@ -2,6 +2,7 @@
 no-op reruns, one-variant edits, single targets, the HTML report and config errors."""
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -130,4 +131,68 @@ def test_bad_config_fails_before_any_job(edit, named, project_root, tmp_path):
     result = snakemake(project, "-n")
     assert result.returncode != 0
     assert named in result.stderr + result.stdout
+    assert not (project / "results").exists()
+
+
+def tiny_sweep(config: dict) -> None:
+    """One tiny base variant and a seed sweep of two generated variants, 1 epoch, offline."""
+    config["data"].update(url=str(bundled_corpus()), train_tokens=600, val_tokens=300)
+    config["training"].update(epochs=1, eval_every=1, checkpoint_every=1, num_preds=5,
+                              batch_size=4, num_steps=8)
+    config["variants"] = {"tiny": {"cell": "rnn", "impl": "torch", "layers": 1, "hidden": 8,
+                                   "lr": 1}}
+    config["sweeps"] = {"seeds": {"base": ["tiny"], "grid": {"seed": [1, 2]}}}
+
+
+@pytest.fixture(scope="module")
+def sweep_project(project_root, tmp_path_factory):
+    """A seed sweep of two generated variants run once through Snakemake."""
+    project = copy_project(project_root, tmp_path_factory.mktemp("sweep"))
+    edit_config(project, tiny_sweep)
+    result = snakemake(project, "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return project
+
+
+def test_a_sweep_runs_each_generated_variant_as_its_own_job(sweep_project):
+    """Each generated variant trains in its own folder with its seed and enters the report."""
+    for variant, seed in (("tiny", 0), ("tiny--seed-1", 1), ("tiny--seed-2", 2)):
+        folder = sweep_project / "results/models" / variant
+        for name in ("checkpoint.pt", "metrics.json", "curve.png"):
+            assert (folder / name).stat().st_size > 0
+        metrics = json.loads((folder / "metrics.json").read_text())
+        assert (metrics["variant"], metrics["seed"], metrics["hidden"]) == (variant, seed, 8)
+        assert (sweep_project / "results/logs/train" / f"{variant}.log").exists()
+    histories = {v: json.loads((sweep_project / "results/models" / v / "metrics.json")
+                               .read_text())["train_perplexity"]
+                 for v in ("tiny--seed-1", "tiny--seed-2")}
+    assert histories["tiny--seed-1"] != histories["tiny--seed-2"]  # the seed reached the job
+    with open(sweep_project / "results/report/comparison.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["variant"] for row in rows) == ["tiny", "tiny--seed-1", "tiny--seed-2"]
+
+
+def test_changing_one_sweep_value_reruns_only_that_variant(sweep_project, tmp_path):
+    """Replacing seed 2 by 3 schedules the new variant and the report; seed 1 and the base stay."""
+    project = copy_project(sweep_project, tmp_path)
+    shutil.copytree(sweep_project / "results", project / "results")
+    shutil.copytree(sweep_project / ".snakemake", project / ".snakemake")
+    assert scheduled(snakemake(project, "-n")) == {}
+    edit_config(project, lambda c: c["sweeps"]["seeds"]["grid"].update(seed=[1, 3]))
+    result = snakemake(project, "-n")
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    trained = result.stdout.split("rule report")[0]
+    assert "results/models/tiny--seed-3/metrics.json" in trained
+    assert "tiny--seed-1/" not in trained and "models/tiny/" not in trained
+
+
+def test_a_bad_sweep_fails_before_any_job(project_root, tmp_path):
+    """A sweep over an unknown base stops the dry run naming the key, with no job run."""
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, lambda c: c.update(
+        sweeps={"seeds": {"base": ["gru_depe"], "grid": {"seed": [1]}}}))
+    result = snakemake(project, "-n")
+    assert result.returncode != 0
+    assert "sweeps.seeds.base: unknown variant 'gru_depe'" in result.stderr + result.stdout
     assert not (project / "results").exists()

@@ -1,9 +1,12 @@
-"""config.yaml: validation against the schema (defaults filled in, errors naming the key) and the
-resolved settings of one variant (training defaults <- variant overrides <- command line)."""
+"""config.yaml: validation against the schema (defaults filled in, errors naming the key), the
+expansion of sweeps into generated variants, and the resolved settings of one variant (training
+defaults <- variant overrides <- command line)."""
 
 from __future__ import annotations
 
 import copy
+import itertools
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -54,7 +57,14 @@ def _describe(error) -> str:
 
 
 def validate_config(config: dict) -> dict:
-    """Validate ``config`` in place, filling in defaults; raise ConfigError naming the key."""
+    """Validate ``config`` in place, filling in defaults and adding the variants its sweeps
+    generate; raise ConfigError naming the key."""
+    check_schema(config)
+    return add_sweep_variants(config)
+
+
+def check_schema(config: dict) -> dict:
+    """Validate ``config`` against the schema in place, filling in defaults (no sweeps)."""
     import jsonschema
 
     if not isinstance(config, dict):
@@ -116,7 +126,120 @@ def resolve_variant(config: dict, name: str, overrides: dict | None = None) -> d
     check = {key: value for key, value in settings.items()
              if key not in ("variant", *DATA_SPLIT_KEYS)}
     try:
-        validate_config({"variants": {name: check}})
+        check_schema({"variants": {name: check}})
     except ConfigError as err:
         raise ConfigError(str(err)) from None
     return settings
+
+
+# ---- sweeps ------------------------------------------------------------------------------------
+# A generated variant is named <base>--<key>-<value>[--<key>-<value>...]. Names of the variants a
+# user writes cannot hold "--" (the schema's pattern), so a generated name never shadows one.
+SWEEP_SEP = "--"
+NAME_TEXT = re.compile(r"[A-Za-z0-9_.-]+")  # safe in a path, a wildcard and a shell word
+
+
+def value_text(value) -> str:
+    """A swept value as its generated variant's name writes it: true/false, an integer as is, a
+    float as the shortest text that reads back as the same float (0.5, 0.001, 1e-05; 1e+20 as
+    1e20), a string as is."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value).replace("e+", "e")
+    return str(value)
+
+
+def sweepable_keys() -> list[str]:
+    """The keys a sweep may vary: every variant key and every training key."""
+    defs = load_schema()["$defs"]
+    return sorted({*defs["variant"]["properties"], *defs["training_keys"]["properties"]})
+
+
+def _same(a, b) -> bool:
+    """Equal as config values: 1 == 1.0, but True is not 1."""
+    return a == b and isinstance(a, bool) == isinstance(b, bool)
+
+
+def _check_generated(name: str, settings: dict, sweep: str, values: dict) -> None:
+    """Validate one generated variant against the variant schema, naming the swept key."""
+    import jsonschema
+
+    errors = list(_validator_class()(load_schema()).iter_errors({"variants": {name: settings}}))
+    if not errors:
+        return
+    error = jsonschema.exceptions.best_match(errors)
+    key = error.absolute_path[2] if len(error.absolute_path) > 2 else None
+    if key not in values:
+        raise ConfigError(f"config key sweeps.{sweep}: generated variant {name}: {error.message}")
+    hint = ""
+    if isinstance(values[key], str) and re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", values[key]):
+        hint = f" (YAML reads {values[key]} as text: write it with a dot, e.g. 1.0e-3)"
+    raise ConfigError(f"config key sweeps.{sweep}.grid.{key}: {error.message}{hint}")
+
+
+def expand_sweeps(config: dict) -> dict[str, tuple[str, dict]]:
+    """The variants that ``config['sweeps']`` generates, by name: (sweep name, settings), where
+    the settings are the base variant's with one combination of the grid. A combination equal
+    to the base's own settings is the base itself and generates nothing. Raises ConfigError
+    naming the key for an unknown base or key, a value that cannot be part of a name, an
+    invalid value and a name that two sweeps generate. (itertools.product rather than
+    Snakemake's Paramspace: see the README, "Sweeps".)"""
+    own = {name: settings for name, settings in config["variants"].items()
+           if SWEEP_SEP not in name}
+    allowed = sweepable_keys() if config.get("sweeps") else []
+    generated: dict[str, tuple[str, dict]] = {}
+    for sweep, spec in config.get("sweeps", {}).items():
+        grid = spec["grid"]
+        for key, values in grid.items():
+            if key not in allowed:
+                raise ConfigError(f"config: unknown key sweeps.{sweep}.grid.{key} (a sweep varies "
+                                  f"a variant or training key: {', '.join(allowed)})")
+            for value in values:
+                if not NAME_TEXT.fullmatch(value_text(value)):
+                    raise ConfigError(
+                        f"config key sweeps.{sweep}.grid.{key}: value {value!r} cannot be part of "
+                        "a variant name (only letters, digits, '_', '.' and '-')")
+        made = 0
+        for base in spec["base"]:
+            if base not in own:
+                raise ConfigError(f"config key sweeps.{sweep}.base: unknown variant {base!r} "
+                                  f"(valid: {', '.join(own)})")
+            inherited = {**config["training"], **own[base]}
+            for combination in itertools.product(*grid.values()):
+                values = dict(zip(grid, combination, strict=True))
+                name = SWEEP_SEP.join(
+                    [base, *(f"{key}-{value_text(value)}" for key, value in values.items())])
+                settings = {**copy.deepcopy(own[base]), **copy.deepcopy(values)}
+                _check_generated(name, settings, sweep, values)
+                if all(_same(inherited.get(key), value) for key, value in values.items()):
+                    continue  # the base's own settings: the base is this point of the sweep
+                if name in generated:
+                    raise ConfigError(f"config key sweeps.{sweep}: generated variant {name} is "
+                                      f"also generated by sweeps.{generated[name][0]}")
+                generated[name] = (sweep, settings)
+                made += 1
+        if not made:
+            raise ConfigError(f"config key sweeps.{sweep}: generates no variant (every "
+                              "combination of its grid is its base's own settings)")
+    return generated
+
+
+def add_sweep_variants(config: dict) -> dict:
+    """Add the variants that the sweeps generate to ``config['variants']`` (in place, after the
+    variants written by hand). Idempotent: a config validated before keeps its generated
+    variants; any other name with "--" is refused, as it would clash with a generated name."""
+    generated = expand_sweeps(config)
+    variants = config["variants"]
+    for name, settings in variants.items():
+        if SWEEP_SEP not in name:
+            continue
+        if name not in generated:
+            raise ConfigError(f"config key variants.{name}: names with {SWEEP_SEP!r} are kept "
+                              "for the variants that sweeps generate, and no sweep generates it")
+        if settings != generated[name][1]:
+            raise ConfigError(f"config key sweeps.{generated[name][0]}: generated variant "
+                              f"{name} clashes with variants.{name}, which has other settings")
+    for name, (_, settings) in generated.items():
+        variants.setdefault(name, settings)
+    return config
