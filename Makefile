@@ -31,9 +31,11 @@ test: $(STAMP) lint
 	$(BIN)/pytest -q
 
 # The pipeline through the slurm-gpu profile on a real single-node Slurm (needs root; installs
-# Slurm, munge and MariaDB with apt-get when missing; fails, never skips, without them).
+# Slurm, munge and MariaDB with apt-get when missing; fails, never skips, without them); then a
+# sweep through the slurm-gpu-grouped profile (several training jobs per sbatch job and GPU).
 test-cluster: $(STAMP)
 	VENV=$(VENV) bash tests/cluster/run.sh
+	VENV=$(VENV) bash tests/cluster/grouped.sh
 
 clean:
 	rm -rf results/* .snakemake

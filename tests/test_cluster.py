@@ -82,3 +82,16 @@ def test_snakemake_reads_the_profile(tmp_path, how):
 def test_pipeline_on_a_local_slurm():
     done = subprocess.run(["bash", str(ROOT / "tests" / "cluster" / "run.sh")], cwd=ROOT)
     assert done.returncode == 0, "tests/cluster/run.sh failed (its output is above)"
+
+
+def test_grouped_profile_packs_training_jobs_into_fewer_slurm_jobs(tmp_path):
+    """slurm-gpu-grouped puts every training job in a group job of at most group-components."""
+    grouped = "workflow/profiles/slurm-gpu-grouped"
+    size = yaml.safe_load((ROOT / grouped / "config.yaml").read_text())["group-components"]
+    out = dry_run(tmp_path, "--workflow-profile", grouped, "--default-resources",
+                  "slurm_account=lab", "slurm_partition=gpu")
+    before, *groups = re.split(r"^.*Group job train_gpu .*$", out, flags=re.MULTILINE)
+    assert "rule train:" not in before
+    sizes = [group.split("\nrule ")[0].count("    rule train:") for group in groups]
+    assert sum(sizes) == len(variants()) and max(sizes) <= size["train_gpu"]
+    assert len(groups) == -(-len(variants()) // size["train_gpu"]) < len(variants())

@@ -204,12 +204,6 @@ def test_a_hand_written_variant_with_a_generated_name_clashes():
               **{"tiny--seed-1": {"cell": "rnn", "impl": "torch", "hidden": 8, "lr": 1}})
 
 
-def test_double_dash_names_are_kept_for_sweeps():
-    """A hand-written name with '--' that no sweep generates is refused."""
-    with pytest.raises(ConfigError, match=r"variants\.my--rnn: names with '--'"):
-        swept({}, **{"my--rnn": {"cell": "rnn", "impl": "torch", "hidden": 8, "lr": 1}})
-
-
 def test_sweeps_reach_rnnlab_train_as_ordinary_variants(tmp_path):
     """load_config (what `rnnlab train --config` reads) sees the generated variants."""
     path = tmp_path / "config.yaml"

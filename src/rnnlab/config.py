@@ -228,16 +228,12 @@ def expand_sweeps(config: dict) -> dict[str, tuple[str, dict]]:
 def add_sweep_variants(config: dict) -> dict:
     """Add the variants that the sweeps generate to ``config['variants']`` (in place, after the
     variants written by hand). Idempotent: a config validated before keeps its generated
-    variants; any other name with "--" is refused, as it would clash with a generated name."""
+    variants. A variant already under a generated name with other settings is a clash.
+    (Other names with "--" pass: one generated variant's settings travel to its job alone.)"""
     generated = expand_sweeps(config)
     variants = config["variants"]
     for name, settings in variants.items():
-        if SWEEP_SEP not in name:
-            continue
-        if name not in generated:
-            raise ConfigError(f"config key variants.{name}: names with {SWEEP_SEP!r} are kept "
-                              "for the variants that sweeps generate, and no sweep generates it")
-        if settings != generated[name][1]:
+        if name in generated and settings != generated[name][1]:
             raise ConfigError(f"config key sweeps.{generated[name][0]}: generated variant "
                               f"{name} clashes with variants.{name}, which has other settings")
     for name, (_, settings) in generated.items():
