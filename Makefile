@@ -16,7 +16,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH)"
-	$(BIN)/pip install -q -e ".[dev,slurm]"
+	$(BIN)/pip install -q -e ".[dev,slurm,export]"
 	touch $(STAMP)
 
 run: $(STAMP)

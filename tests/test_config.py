@@ -52,6 +52,41 @@ def test_bad_values_name_the_key(path, value, named):
         validate_config(config)
 
 
+@pytest.mark.parametrize("options, values", [
+    ({"tied": True}, "embedding 0 and hidden 8"),
+    ({"tied": True, "embedding": 16}, "embedding 16 and hidden 8"),
+])
+def test_tied_needs_embedding_equal_to_hidden(options, values):
+    """tied: true without embedding == hidden is refused, naming tied, embedding and hidden."""
+    config = copy.deepcopy(MINIMAL)
+    config["variants"]["tiny"].update(options)
+    with pytest.raises(ConfigError, match=r"variants\.tiny\.tied: .*variants\.tiny\.embedding "
+                       r"== variants\.tiny\.hidden, got " + values):
+        validate_config(config)
+
+
+def test_word_level_variant_keys_are_accepted():
+    """embedding, tied (with embedding == hidden) and init_from are variant keys, without
+    defaults: a variant that leaves them out resolves exactly as before."""
+    config = copy.deepcopy(MINIMAL)
+    config["variants"]["word"] = {"cell": "lstm", "impl": "scratch", "hidden": 8, "lr": 1,
+                                  "embedding": 8, "tied": True, "init_from": "a/best.pt"}
+    validate_config(config)
+    settings = resolve_variant(config, "word")
+    assert (settings["embedding"], settings["tied"], settings["init_from"]) == (8, True,
+                                                                               "a/best.pt")
+    assert not {"embedding", "tied", "init_from"} & set(resolve_variant(config, "tiny"))
+
+
+@pytest.mark.parametrize("key, value", [("embedding", -1), ("tied", "yes"), ("init_from", "")])
+def test_bad_word_level_values_name_the_key(key, value):
+    """Bad embedding, tied or init_from values are refused with the key named."""
+    config = copy.deepcopy(MINIMAL)
+    config["variants"]["tiny"][key] = value
+    with pytest.raises(ConfigError, match=rf"variants\.tiny\.{key}"):
+        validate_config(config)
+
+
 def test_missing_required_variant_key_is_named():
     """A variant without a cell says so."""
     config = {"variants": {"tiny": {"impl": "torch", "hidden": 8, "lr": 1}}}

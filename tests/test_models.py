@@ -7,7 +7,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from rnnlab.cells import GRUResetAfterScan, GRUScan, LSTMScan, RNNScan
+from rnnlab.cells import GRUResetAfterScan, GRUScan, LSTMScan, RNNScan, plain_scan
 from rnnlab.models import CELLS, IMPLS, build_model, num_params
 
 V, HID, BATCH, STEPS = 7, 5, 3, 4
@@ -16,6 +16,9 @@ TORCH_GATE = {"rnn": (0,), "gru": (0, 1, 2), "lstm": (0, 1, 3, 2)}
 TOL = {torch.float64: 1e-10, torch.float32: 1e-5}
 NO_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available")
 CUDA = pytest.param("cuda", marks=[pytest.mark.cuda, NO_CUDA])
+# The first layer's input: one-hot (the textbook's), a learned embedding, or one tied to the
+# output layer (which needs embedding == hidden).
+INPUTS = {"one-hot": {}, "embedding": {"embedding": 6}, "tied": {"embedding": HID, "tied": True}}
 
 
 def _options(cell, impl="scratch"):
@@ -42,14 +45,17 @@ def _run(model, X, state0):
     return logits, final, state
 
 
+@pytest.mark.parametrize("inputs", list(INPUTS))
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("layers", [1, 2, 3])
 @pytest.mark.parametrize("cell", CELLS)
-def test_scratch_matches_torch(cell, layers, dtype):
-    """After load_from_torch, scratch logits, states and all gradients equal torch.nn's."""
+def test_scratch_matches_torch(cell, layers, dtype, inputs):
+    """After load_from_torch, scratch logits, states and all gradients (embedding included,
+    tied or not) equal torch.nn's."""
     torch.manual_seed(0)
-    ref = build_model(cell, "torch", V, HID, layers).to(dtype)
-    mine = build_model(cell, "scratch", V, HID, layers, **_options(cell)).to(dtype)
+    ref = build_model(cell, "torch", V, HID, layers, **INPUTS[inputs]).to(dtype)
+    mine = build_model(cell, "scratch", V, HID, layers, **_options(cell),
+                       **INPUTS[inputs]).to(dtype)
     assert mine.load_from_torch(ref) is mine
     X = _inputs()
     state0 = tuple(torch.randn(layers, BATCH, HID, dtype=dtype) for _ in ref.begin_state(1))
@@ -74,8 +80,68 @@ def test_scratch_matches_torch(cell, layers, dtype):
         else:
             torch.testing.assert_close(layer.b.grad, _gates(grad["bias_ih"], cell), **close)
             torch.testing.assert_close(layer.b.grad, _gates(grad["bias_hh"], cell), **close)
-    torch.testing.assert_close(mine.W_hq.grad, ref.linear.weight.grad.T, **close)
+    if inputs == "one-hot":
+        assert not hasattr(mine, "W_e") and not hasattr(ref, "embedding")
+    else:  # tied: the gradient sums the input and the output uses of the one table
+        torch.testing.assert_close(mine.W_e.grad, ref.embedding.weight.grad, **close)
+    if inputs == "tied":
+        assert ref.linear.weight is ref.embedding.weight and not hasattr(mine, "W_hq")
+        assert mine.output_weight().data_ptr() == mine.W_e.data_ptr()
+    else:
+        torch.testing.assert_close(mine.W_hq.grad, ref.linear.weight.grad.T, **close)
     torch.testing.assert_close(mine.b_q.grad, ref.linear.bias.grad, **close)
+
+
+@pytest.mark.parametrize("name", ["rnn", "gru", "gru_reset_after", "lstm"])
+def test_plain_scan_matches_functions(name):
+    """plain_scan (the path export traces) gives the outputs and state of the cell's Function."""
+    scan, gates = SCANS[name]
+    cell, reset_after = name.removesuffix("_reset_after"), name.endswith("reset_after")
+    g = torch.Generator().manual_seed(0)
+
+    def rand(*shape):
+        return torch.randn(*shape, generator=g, dtype=torch.float64)
+
+    XW, W_h = rand(STEPS, BATCH, gates * HID), rand(HID, gates * HID) * 0.5
+    state = tuple(rand(BATCH, HID) for _ in range(1 + (cell == "lstm")))
+    extra = (rand(HID),) if reset_after else ()
+    Y, *final = scan.apply(XW, *state, W_h, *extra)
+    Y_plain, final_plain = plain_scan(cell, reset_after, XW, state, W_h, *extra)
+    torch.testing.assert_close(Y_plain, Y, atol=1e-12, rtol=1e-12)
+    for a, b in zip(final_plain, final, strict=True):
+        torch.testing.assert_close(a, b, atol=1e-12, rtol=1e-12)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("options, match", [
+    ({"tied": True}, "tied=True needs embedding == hidden, got embedding=0 and hidden=5"),
+    ({"embedding": 4, "tied": True}, "embedding=4 and hidden=5"),
+    ({"embedding": -2}, "-2"),
+    ({"embedding": 2.5}, "2.5"),
+    ({"embedding": HID, "tied": "yes"}, "'yes'"),
+])
+def test_bad_embedding_options(impl, options, match):
+    """A bad embedding size, or tied without embedding == hidden, raises ValueError naming it."""
+    with pytest.raises(ValueError, match=re.escape(match)):
+        build_model("lstm", impl, V, HID, **options)
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+def test_one_hot_model_args_unchanged(impl):
+    """embedding=0 (the default) builds the textbook's one-hot model with the same arguments
+    and parameter names as before embeddings existed."""
+    model = build_model("rnn", impl, V, HID, embedding=0, tied=False)
+    assert model.model_args() == build_model("rnn", impl, V, HID).model_args()
+    assert "embedding" not in model.model_args()
+    assert not any("embedding" in n or n == "W_e" for n, _ in model.named_parameters())
+
+
+def test_embedding_init():
+    """Embeddings of both impls start as U(-0.1, 0.1), as in PyTorch's word_language_model."""
+    torch.manual_seed(0)
+    for table in (build_model("gru", "torch", 500, HID, embedding=32).embedding.weight,
+                  build_model("gru", "scratch", 500, HID, embedding=32).W_e):
+        assert table.abs().max() <= 0.1 and table.std() > 0.05
 
 
 def _textbook_gru(model, X, H):
@@ -223,9 +289,11 @@ def test_load_from_torch_rejects_textbook_gru():
     (dict(cell="rnn", impl="torch", vocab_size=V + 1, hidden=HID), "vocab_size"),
     (dict(cell="lstm", impl="torch", vocab_size=V, hidden=HID), "cell"),
     (dict(cell="rnn", impl="scratch", vocab_size=V, hidden=HID), "torch-backed"),
+    (dict(cell="rnn", impl="torch", vocab_size=V, hidden=HID, embedding=HID), "embedding"),
 ])
 def test_load_from_torch_rejects_mismatch(source, match):
-    """load_from_torch raises ValueError naming a mismatched cell/size or a non-torch source."""
+    """load_from_torch raises ValueError naming a mismatched cell/size/embedding or a non-torch
+    source."""
     with pytest.raises(ValueError, match=match):
         build_model("rnn", "scratch", V, HID).load_from_torch(build_model(**source))
 
@@ -332,27 +400,33 @@ def test_bad_arguments(kwargs, value):
         build_model(**args)
 
 
+@pytest.mark.parametrize("inputs", list(INPUTS))
 @pytest.mark.parametrize("impl", IMPLS)
 @pytest.mark.parametrize("cell", CELLS)
-def test_model_args_round_trip(cell, impl):
-    """model_args is JSON-plain and build_model(**model_args()) rebuilds the architecture."""
-    model = build_model(cell, impl, V, HID, 2, dropout=0.25, **_options(cell, impl))
+def test_model_args_round_trip(cell, impl, inputs):
+    """model_args is JSON-plain and build_model(**model_args()) rebuilds the architecture,
+    embedding and tying included."""
+    model = build_model(cell, impl, V, HID, 2, dropout=0.25, **_options(cell, impl),
+                        **INPUTS[inputs])
     args = model.model_args()
     assert json.loads(json.dumps(args)) == args
     assert (model.cell, model.impl, model.vocab_size, model.hidden, model.layers) == \
         (cell, impl, V, HID, 2)
     assert args["dropout"] == 0.25
+    assert {k: args[k] for k in INPUTS[inputs]} == INPUTS[inputs]
     clone = build_model(**args)
     assert type(clone) is type(model) and clone.model_args() == args
     clone.load_state_dict(model.state_dict())  # same names and shapes (strict)
 
 
+@pytest.mark.parametrize("inputs", list(INPUTS))
 @pytest.mark.parametrize("layers", [1, 2])
 @pytest.mark.parametrize("cell", CELLS)
-def test_num_params(cell, layers):
-    """num_params sums numel; torch-backed models carry one extra bias per gate and layer."""
-    scratch = build_model(cell, "scratch", V, HID, layers, **_options(cell))
-    torch_model = build_model(cell, "torch", V, HID, layers)
+def test_num_params(cell, layers, inputs):
+    """num_params sums numel (a tied table once); torch-backed models carry one extra bias
+    per gate and layer."""
+    scratch = build_model(cell, "scratch", V, HID, layers, **_options(cell), **INPUTS[inputs])
+    torch_model = build_model(cell, "torch", V, HID, layers, **INPUTS[inputs])
     for model in (scratch, torch_model):
         assert num_params(model) == sum(p.numel() for p in model.parameters())
     extra_gates = {"rnn": 1, "gru": 2, "lstm": 4}[cell]  # gru reset_after keeps b_hn apart

@@ -226,3 +226,22 @@ def test_cuda_graph_matches_eager(variant, tiny_data, tmp_path):
     for a, b in zip(eager["history"], graph["history"], strict=True):
         assert b["train_perplexity"] == pytest.approx(a["train_perplexity"], rel=1e-4)
         assert b["val_perplexity"] == pytest.approx(a["val_perplexity"], rel=1e-4)
+
+
+@pytest.mark.parametrize("impl", ["scratch", "torch"])
+def test_embedding_and_tying_reach_the_checkpoint(impl, tiny_data, tmp_path):
+    """A variant with a tied embedding trains, and its checkpoint's model arguments rebuild the
+    same model for model_from_checkpoint and `rnnlab generate`."""
+    config = tiny_config(epochs=1)
+    config["variants"]["tied"] = {"cell": "gru", "impl": impl, "hidden": 16, "lr": 1,
+                                  "embedding": 16, "tied": True}
+    metrics = train(resolve_variant(validate_config(config), "tied"), tiny_data, tmp_path,
+                    progress=False)
+    payload = load_checkpoint(tmp_path / "checkpoint.pt")
+    assert (payload["model_args"]["embedding"], payload["model_args"]["tied"]) == (16, True)
+    model, _ = model_from_checkpoint(payload)
+    assert (model.embedding_size, model.tied) == (16, True)
+    result = rnnlab("generate", "--checkpoint", tmp_path / "checkpoint.pt",
+                    "--prefix", "time traveller", "--num-preds", 10)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.removesuffix("\n") == metrics["predictions"]["time traveller"]

@@ -229,9 +229,44 @@ class GRUResetAfterScan(Function):
         return dXW, dHs[0], _flat(Hs[:-1]).T @ _flat(dS), dS[..., 2 * h:].sum((0, 1))
 
 
+def plain_scan(cell: str, reset_after: bool, XW: torch.Tensor, state: tuple[torch.Tensor, ...],
+               W_h: torch.Tensor, b_hh: torch.Tensor | None = None):
+    """The same recurrence as the ``*Scan`` Functions in plain differentiable tensor ops, one
+    step after another: what a graph exporter (ONNX) can trace. (outputs, new state tuple)."""
+    h, outputs = W_h.shape[0], []
+    for XW_t in XW.unbind(0):                                   # (batch, g*h) per step
+        H = state[0]
+        if cell == "rnn":
+            state = (torch.tanh(XW_t + H @ W_h),)
+        elif cell == "lstm":
+            G = XW_t + H @ W_h
+            I_, F_, O_ = torch.sigmoid(G[:, :3 * h]).split(h, dim=1)
+            C = F_ * state[1] + I_ * torch.tanh(G[:, 3 * h:])
+            state = (O_ * torch.tanh(C), C)
+        else:
+            if reset_after:  # R * (H W_hh + b_hh)
+                S = H @ W_h                                         # (batch, 3h)
+                R, Z = torch.sigmoid(XW_t[:, :2 * h] + S[:, :2 * h]).split(h, dim=1)
+                H_tilde = torch.tanh(XW_t[:, 2 * h:] + R * (S[:, 2 * h:] + b_hh))
+            else:            # (R * H) W_hh
+                R, Z = torch.sigmoid(XW_t[:, :2 * h] + H @ W_h[:, :2 * h]).split(h, dim=1)
+                H_tilde = torch.tanh(XW_t[:, 2 * h:] + (R * H) @ W_h[:, 2 * h:])
+            state = (Z * H + (1 - Z) * H_tilde,)
+        outputs.append(state[0])
+    return torch.stack(outputs), state                          # (steps, batch, h)
+
+
+def _exporting() -> bool:
+    """True while torch.onnx or torch.export traces the model (they cannot trace the
+    hand-written backward's Functions, so ``scan`` takes ``plain_scan`` then)."""
+    return torch.onnx.is_in_onnx_export() or torch.compiler.is_exporting()
+
+
 def scan(cell: str, reset_after: bool, XW: torch.Tensor, state: tuple[torch.Tensor, ...],
          W_h: torch.Tensor, b_hh: torch.Tensor | None = None):
     """Run one layer over all steps of ``XW`` from ``state``: (outputs, new state tuple)."""
+    if _exporting():
+        return plain_scan(cell, reset_after, XW, state, W_h, b_hh)
     if cell == "rnn":
         Y, H = RNNScan.apply(XW, *state, W_h)
         return Y, (H,)

@@ -58,6 +58,13 @@ def cmd_generate(args: argparse.Namespace) -> None:
         print(text if score is None or args.num_best == 1 else f"{score:.4f}\t{text}")
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from rnnlab.export import export_checkpoint
+
+    path = export_checkpoint(args.checkpoint, args.out)
+    print(f"wrote {path}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rnnlab", description="The recurrent-network lab of Dive into Deep Learning.")
@@ -112,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--seed", type=int, help="sample: random seed for reproducible text")
     sub.add_argument("--device", default="cpu", help="cpu, cuda or auto (cpu)")
     sub.set_defaults(func=cmd_generate)
+
+    sub = commands.add_parser("export", help="write one step of a checkpoint's model as ONNX")
+    sub.add_argument("--checkpoint", required=True, help="a checkpoint.pt or best.pt")
+    sub.add_argument("--out", required=True, help="the .onnx file to write")
+    sub.set_defaults(func=cmd_export)
     return parser
 
 

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from rnnlab.errors import ConfigError
 
-MODEL_KEYS = ("cell", "impl", "layers", "hidden", "lr", "dropout", "reset_after")
+MODEL_KEYS = ("cell", "impl", "layers", "hidden", "lr", "dropout", "reset_after", "embedding",
+              "tied")
 DATA_SPLIT_KEYS = ("token", "train_tokens", "val_tokens", "min_freq")
 
 
@@ -73,7 +74,18 @@ def check_schema(config: dict) -> dict:
     errors = list(validator.iter_errors(config))
     if errors:
         raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
+    for name, variant in config["variants"].items():
+        check_tied(variant, f"variants.{name}")
     return config
+
+
+def check_tied(variant: dict, where: str) -> None:
+    """``tied: true`` shares the embedding with the output layer, so it needs embedding ==
+    hidden (a rule across keys, which the schema cannot state)."""
+    embedding, hidden = variant.get("embedding", 0), variant.get("hidden")
+    if variant.get("tied") and embedding != hidden:
+        raise ConfigError(f"config key {where}.tied: tied: true needs {where}.embedding == "
+                          f"{where}.hidden, got embedding {embedding} and hidden {hidden}")
 
 
 def merge(base: dict, update: dict) -> dict:

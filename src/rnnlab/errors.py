@@ -27,3 +27,7 @@ class TrainingError(RnnlabError):
 
 class GenerationError(RnnlabError):
     """Text generation was asked for with bad arguments."""
+
+
+class ExportError(RnnlabError):
+    """A model cannot be exported (a missing package, or the exporter failed)."""

@@ -6,6 +6,9 @@ Both take token ids ``X`` of shape ``(batch, steps)`` and a state tuple, and ret
 ``(logits, state)`` with time-major logits ``(steps * batch, vocab)``; the state is ``(H,)``
 for rnn/gru and ``(H, C)`` for lstm, each ``(layers, batch, hidden)``, so the two impls swap
 freely.
+
+With ``embedding=N`` (N > 0) a learned embedding of size N replaces the one-hot input, and
+``tied=True`` makes the output layer share the embedding's weights (needs N == hidden).
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 # textbook order (input, forget, output, candidate); torch uses (i, f, g=candidate, o).
 _TORCH_GATE = {"rnn": (0,), "gru": (0, 1, 2), "lstm": (0, 1, 3, 2)}
 _TORCH_CLASS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+# A learned embedding starts as U(-0.1, 0.1) in both impls, as in PyTorch's word_language_model
+# (N(0, 0.01²) embeddings times N(0, 0.01²) input weights would leave almost no input signal).
+EMBEDDING_INIT = 0.1
 
 
 def _positive_int(name: str, value) -> int:
@@ -41,9 +47,12 @@ def build_model(cell: str, impl: str, vocab_size: int, hidden: int, layers: int 
                 **options) -> nn.Module:
     """Build a ``cell`` (rnn|gru|lstm) language model with ``impl`` (scratch|torch).
 
-    Options: ``dropout`` (float in [0, 1], between stacked layers, training mode only) and
+    Options: ``dropout`` (float in [0, 1], between stacked layers, training mode only),
     ``reset_after`` (gru only: False = textbook GRU, True = torch.nn.GRU's form; torch-backed
-    GRUs are always reset_after=True). Bad arguments raise ValueError naming the value.
+    GRUs are always reset_after=True), ``embedding`` (0 = one-hot input, the textbook's; N > 0 =
+    a learned embedding of size N before the first layer) and ``tied`` (the output layer uses
+    the embedding's weights; needs embedding == hidden). Bad arguments raise ValueError naming
+    the value.
     """
     if cell not in CELLS:
         raise ValueError(f"unknown cell {cell!r} (expected one of {', '.join(CELLS)})")
@@ -52,10 +61,10 @@ def build_model(cell: str, impl: str, vocab_size: int, hidden: int, layers: int 
     vocab_size = _positive_int("vocab_size", vocab_size)
     hidden = _positive_int("hidden", hidden)
     layers = _positive_int("layers", layers)
-    unknown = sorted(set(options) - {"dropout", "reset_after"})
+    unknown = sorted(set(options) - {"dropout", "reset_after", "embedding", "tied"})
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} "
-                         "(expected dropout, reset_after)")
+                         "(expected dropout, reset_after, embedding, tied)")
     dropout = options.get("dropout", 0.0)
     if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
             or not 0.0 <= dropout <= 1.0:
@@ -71,6 +80,17 @@ def build_model(cell: str, impl: str, vocab_size: int, hidden: int, layers: int 
         opts["reset_after"] = (impl == "torch") if reset_after is None else reset_after
     elif reset_after:
         raise ValueError(f"reset_after=True only applies to cell 'gru', not {cell!r}")
+    embedding = options.get("embedding", 0)
+    if embedding != 0:
+        embedding = _positive_int("embedding", embedding)
+    tied = options.get("tied", False)
+    if not isinstance(tied, bool):
+        raise ValueError(f"tied must be a bool, got {tied!r}")
+    if tied and embedding != hidden:
+        raise ValueError(f"tied=True needs embedding == hidden, got embedding={embedding} "
+                         f"and hidden={hidden}")
+    if embedding:  # the lab's models (one-hot input) keep their arguments as they were
+        opts.update(embedding=embedding, tied=tied)
     cls = ScratchRNNModel if impl == "scratch" else TorchRNNModel
     return cls(cell, vocab_size, hidden, layers, **opts)
 
@@ -95,6 +115,9 @@ class _RNNModelBase(nn.Module):
         self.cell, self.vocab_size, self.hidden, self.layers = cell, vocab_size, hidden, layers
         self.options = dict(options)
         self.dropout = options["dropout"]
+        self.embedding_size = options.get("embedding", 0)  # 0: one-hot input
+        self.tied = options.get("tied", False)
+        self.input_size = self.embedding_size or vocab_size  # of the first recurrent layer
 
     def model_args(self) -> dict:
         """Plain-python kwargs such that ``build_model(**model_args())`` rebuilds the model."""
@@ -118,19 +141,28 @@ class _RNNModelBase(nn.Module):
 
 
 class TorchRNNModel(_RNNModelBase):
-    """The textbook's ``RNNModel``: nn.RNN/GRU/LSTM on one-hot input plus a linear head."""
+    """The textbook's ``RNNModel``: nn.RNN/GRU/LSTM on one-hot input (or an nn.Embedding)
+    plus a linear head."""
 
     impl = "torch"
 
     def __init__(self, cell, vocab_size, hidden, layers, **options):
         super().__init__(cell, vocab_size, hidden, layers, **options)
-        self.rnn = _TORCH_CLASS[cell](vocab_size, hidden, layers, dropout=self.dropout)
+        if self.embedding_size:
+            self.embedding = nn.Embedding(vocab_size, self.embedding_size)  # (vocab, emb)
+            nn.init.uniform_(self.embedding.weight, -EMBEDDING_INIT, EMBEDDING_INIT)
+        self.rnn = _TORCH_CLASS[cell](self.input_size, hidden, layers, dropout=self.dropout)
         self.linear = nn.Linear(hidden, vocab_size)
+        if self.tied:  # one Parameter: (vocab, hidden) is both tables
+            self.linear.weight = self.embedding.weight
 
     def forward(self, X: torch.Tensor, state=None):
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
-        inputs = F.one_hot(X.T, self.vocab_size).to(self.linear.weight.dtype)  # (steps, B, V)
+        if self.embedding_size:
+            inputs = self.embedding(X.T)                                       # (steps, B, E)
+        else:
+            inputs = F.one_hot(X.T, self.vocab_size).to(self.linear.weight.dtype)  # (steps, B, V)
         Y, hx = self.rnn(inputs, tuple(state) if self.cell == "lstm" else state[0])
         state = tuple(hx) if self.cell == "lstm" else (hx,)
         return self.linear(Y.reshape(-1, self.hidden)), state  # (steps * batch, vocab)
@@ -166,11 +198,20 @@ class ScratchRNNModel(_RNNModelBase):
     def __init__(self, cell, vocab_size, hidden, layers, **options):
         super().__init__(cell, vocab_size, hidden, layers, **options)
         reset_after = options.get("reset_after", False)
+        if self.embedding_size:
+            self.W_e = nn.Parameter(  # (vocab, emb)
+                torch.empty(vocab_size, self.embedding_size).uniform_(-EMBEDDING_INIT,
+                                                                      EMBEDDING_INIT))
         self.rnn_layers = nn.ModuleList(
-            _ScratchLayer(cell, vocab_size if i == 0 else hidden, hidden, reset_after)
+            _ScratchLayer(cell, self.input_size if i == 0 else hidden, hidden, reset_after)
             for i in range(layers))
-        self.W_hq = nn.Parameter(torch.randn(hidden, vocab_size) * 0.01)  # (hidden, vocab)
-        self.b_q = nn.Parameter(torch.zeros(vocab_size))                   # (vocab,)
+        if not self.tied:  # tied: the output weights are W_e.T
+            self.W_hq = nn.Parameter(torch.randn(hidden, vocab_size) * 0.01)  # (hidden, vocab)
+        self.b_q = nn.Parameter(torch.zeros(vocab_size))                       # (vocab,)
+
+    def output_weight(self) -> torch.Tensor:
+        """The output layer's weights, (hidden, vocab): W_hq, or W_e.T when tied."""
+        return self.W_e.T if self.tied else self.W_hq
 
     def forward(self, X: torch.Tensor, state=None):
         batch, steps = X.shape
@@ -179,7 +220,9 @@ class ScratchRNNModel(_RNNModelBase):
         Y = X.T.reshape(-1)  # layer 0 input: token ids, time-major (steps*batch,)
         new_state = []
         for i, layer in enumerate(self.rnn_layers):
-            if i == 0:  # one_hot(X) @ W_x + b is a row gather of (W_x + b); all steps at once
+            if i == 0 and self.embedding_size:  # embed all steps, then one product
+                XW = torch.addmm(layer.b, torch.index_select(self.W_e, 0, Y), layer.W_x)
+            elif i == 0:  # one_hot(X) @ W_x + b is a row gather of (W_x + b); all steps at once
                 XW = torch.index_select(layer.W_x + layer.b, 0, Y)      # (steps*batch, g*h)
             else:
                 if self.dropout > 0 and self.training:
@@ -189,7 +232,8 @@ class ScratchRNNModel(_RNNModelBase):
                                    tuple(s[i] for s in state))           # Y (steps, batch, h)
             new_state.append(layer_state)
         state = tuple(torch.stack(s) for s in zip(*new_state, strict=True))  # (layers, B, h)
-        logits = torch.addmm(self.b_q, Y.reshape(steps * batch, self.hidden), self.W_hq)
+        logits = torch.addmm(self.b_q, Y.reshape(steps * batch, self.hidden),
+                             self.output_weight())
         return logits, state  # (steps * batch, vocab)
 
     @torch.no_grad()
@@ -197,13 +241,13 @@ class ScratchRNNModel(_RNNModelBase):
         """Copy a torch-backed model's weights so this model computes the same function.
 
         Weight matrices are transposed (gate blocks reordered for lstm); where torch has
-        b_ih + b_hh the scratch bias is their sum. A textbook GRU (reset_after=False) is
-        not torch.nn.GRU, so it raises ValueError.
+        b_ih + b_hh the scratch bias is their sum; the embedding is copied as it is. A textbook
+        GRU (reset_after=False) is not torch.nn.GRU, so it raises ValueError.
         """
         if getattr(torch_model, "impl", None) != "torch":
             raise ValueError(f"expected a torch-backed model (impl 'torch'), "
                              f"got {type(torch_model).__name__}")
-        for name in ("cell", "layers", "hidden", "vocab_size"):
+        for name in ("cell", "layers", "hidden", "vocab_size", "embedding_size", "tied"):
             mine, theirs = getattr(self, name), getattr(torch_model, name)
             if mine != theirs:
                 raise ValueError(f"{name} mismatch: scratch model has {mine!r}, "
@@ -227,6 +271,9 @@ class ScratchRNNModel(_RNNModelBase):
                 layer.b_hh.copy_(b_hh[2 * h:])
             else:
                 layer.b.copy_(gates(b_ih + b_hh))
-        self.W_hq.copy_(torch_model.linear.weight.T)
+        if self.embedding_size:
+            self.W_e.copy_(torch_model.embedding.weight)
+        if not self.tied:
+            self.W_hq.copy_(torch_model.linear.weight.T)
         self.b_q.copy_(torch_model.linear.bias)
         return self

@@ -30,7 +30,7 @@ CURVE_FILE = "curve.png"
 # The periodic checkpoint is not a declared output, so Snakemake leaves it in place when a job
 # fails or is killed; the next run of the job resumes from it. A finished run deletes it.
 RESUME_FILE = "resume.pt"
-MODEL_OPTIONS = ("dropout", "reset_after")
+MODEL_OPTIONS = ("dropout", "reset_after", "embedding", "tied")
 # Settings that may differ between a run and the run it resumes.
 RESUMABLE_CHANGES = ("epochs",)
 
