@@ -65,6 +65,17 @@ def test_tied_needs_embedding_equal_to_hidden(options, values):
         validate_config(config)
 
 
+def test_sweep_that_unties_a_tied_variant_is_refused():
+    """A sweep over hidden of a tied variant generates variants with embedding != hidden: the
+    config is refused before any job runs, naming the generated variant's keys."""
+    config = copy.deepcopy(MINIMAL)
+    config["variants"]["tiny"].update(embedding=8, tied=True)
+    config["sweeps"] = {"width": {"base": ["tiny"], "grid": {"hidden": [8, 16]}}}
+    with pytest.raises(ConfigError, match=r"variants\.tiny--hidden-16\.tied: .*got embedding 8 "
+                       r"and hidden 16"):
+        validate_config(config)
+
+
 def test_word_level_variant_keys_are_accepted():
     """embedding, tied (with embedding == hidden) and init_from are variant keys, without
     defaults: a variant that leaves them out resolves exactly as before."""

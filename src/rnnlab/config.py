@@ -179,6 +179,7 @@ def _check_generated(name: str, settings: dict, sweep: str, values: dict) -> Non
 
     errors = list(_validator_class()(load_schema()).iter_errors({"variants": {name: settings}}))
     if not errors:
+        check_tied(settings, f"variants.{name}")
         return
     error = jsonschema.exceptions.best_match(errors)
     key = error.absolute_path[2] if len(error.absolute_path) > 2 else None
