@@ -7,6 +7,11 @@ rule report:
             caption="../workflow/report/comparison.rst",
             category="Comparison",
         ),
+        html=report(
+            f"{REPORT_DIR}/comparison.html",
+            caption="../workflow/report/comparison_html.rst",
+            category="Comparison",
+        ),
         csv=report(
             f"{REPORT_DIR}/comparison.csv",
             caption="../workflow/report/comparison.rst",

@@ -1,9 +1,12 @@
 """Tests of rnnlab.report: the comparison table, the answers derived from the numbers, the
 figures, missing variants and bad input. Most inputs are small synthetic metrics.json files."""
 
+import base64
 import json
 import math
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,9 +17,12 @@ from helpers import rnnlab, tiny_config
 
 from rnnlab.config import resolve_variant, validate_config
 from rnnlab.errors import RnnlabError
+from rnnlab.plots import plot_curve
 from rnnlab.report import COLUMNS, OUTPUTS, VARIANT_ORDER, build_report, figures
+from rnnlab.report.overlap import overlap_fractions
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+PNGS = [name for name in OUTPUTS if name.endswith(".png")]
 # The lab's variants (DESIGN.md): cell, impl, layers, hidden, lr.
 LAB = {
     "rnn_scratch": ("rnn", "scratch", 1, 512, 1),
@@ -29,8 +35,9 @@ LAB = {
 
 
 def fake_metrics(variant, *, start=25.0, end=1.2, val=4.0, tps=10_000.0, epochs=20,
-                 sampling=None, predictions=None, **settings):
-    """A metrics.json as rnnlab.train writes it, with a geometric training curve."""
+                 sampling=None, predictions=None, started=None, **settings):
+    """A metrics.json as rnnlab.train writes it, with a geometric training curve. Each variant
+    trains alone (its own hour after 2026-01-01) unless ``started`` says otherwise."""
     cell, impl, layers, hidden, lr = LAB.get(variant, ("gru", "torch", 1, 64, 1))
     history, tokens = [], 8960
     for epoch in range(1, epochs + 1):
@@ -48,10 +55,20 @@ def fake_metrics(variant, *, start=25.0, end=1.2, val=4.0, tps=10_000.0, epochs=
         "train_perplexity": history[-1]["train_perplexity"], "val_perplexity": val,
         "best_val_perplexity": val, "train_seconds": epochs * tokens / tps,
         "tokens_per_second": tps, "history": history,
+        "best_epoch": epochs if val is not None else None, "stopped_epoch": epochs,
+        "train_started": started if started is not None else _hour(variant),
+        "train_ended": (started if started is not None else _hour(variant))
+        + epochs * tokens / tps,
         "predictions": predictions or {"time traveller": f"time traveller {variant}",
                                        "traveller": "traveller x"},
     }
     return {**metrics, **settings}
+
+
+def _hour(variant: str) -> float:
+    """A start time an hour apart for each name, so that fake jobs never overlap."""
+    names = [*LAB, "alpha", "zeta"]
+    return 1_767_225_600.0 + 3600 * (names.index(variant) if variant in names else len(names))
 
 
 def write_models(root: Path, *runs: dict) -> Path:
@@ -73,10 +90,16 @@ def ten_runs(**overrides):
 
 @pytest.fixture
 def no_plots(monkeypatch):
-    """Skip drawing the PNGs (tested elsewhere) where a test looks only at the text."""
-    for name in ("plot_perplexity", "plot_speed"):
-        monkeypatch.setattr(figures, name, lambda runs, path: Path(path))
-    monkeypatch.setattr(figures, "plot_gru_vs_lstm", lambda gru, lstm, path: Path(path))
+    """Skip drawing the PNGs (tested elsewhere) where a test looks only at the text: each
+    figure is a file holding only the PNG signature."""
+    def signature_only(*args):
+        path = Path(args[2] if len(args) > 2 and not isinstance(args[2], dict) else args[1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(PNG_MAGIC)
+        return path
+
+    for name in ("plot_perplexity", "plot_speed", "plot_gru_vs_lstm"):
+        monkeypatch.setattr(figures, name, signature_only)
 
 
 @pytest.fixture(scope="module")
@@ -122,7 +145,7 @@ def test_markdown_has_header_table_and_four_answers(ten):
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert len(table) == 11  # header and ten rows
     assert table[1].startswith("| rnn_scratch | rnn | scratch | sequential | cpu | 1 | 512 |")
-    assert "| 1.05 | 8.00 | 8.00 | 7.62x |" in md and "| 15,000 |" in md
+    assert "| 1.05 | 8.00 | 8.00 | 20 | 7.62x |" in md and "| 15,000 | none |" in md
     for heading in ("exercise 8.6-2", "exercise 9.3-2", "Scratch against torch.nn",
                     "Memorisation"):
         assert heading in md
@@ -139,10 +162,11 @@ def test_answers_use_the_measured_numbers(ten):
     assert "Against rnn_concise (1 layer)" in md
     assert "rnn_deep trains 1.08x faster than rnn_concise (13,000 vs 12,000 tokens/s)" in md
     assert "gru_deep trains 1.06x faster than lstm_deep (19,000 vs 18,000 tokens/s)" in md
-    assert "lstm, 1 layer: torch.nn trains 3.00x faster than scratch (15,000 vs 5,000 " \
-           "tokens/s), lstm_concise against lstm_scratch." in md
+    assert "lstm, 1 layer, lstm_concise against lstm_scratch: torch.nn trains 3.00x faster " \
+           "than scratch (15,000 vs 5,000 tokens/s)." in md
     # rnn_scratch (sequential, like rnn_concise) is the twin, not rnn_scratch_random.
-    assert "rnn_concise against rnn_scratch; note the hidden sizes differ, 512 vs 256" in md
+    assert "rnn_concise against rnn_scratch: torch.nn" in md
+    assert "; note the hidden sizes differ, 512 vs 256" in md
     assert "gru, 2 layers" not in md  # no scratch deep GRU to compare with
     assert "The largest gap is lstm_scratch: held-out perplexity 8.00 against training " \
            "perplexity 1.05 (7.62x)" in md
@@ -173,7 +197,7 @@ def test_scratch_vs_torch_sentence_follows_the_numbers(scratch_tps, torch_tps, s
     """Scratch against torch.nn: the faster implementation is the measured one."""
     md = md_of(tmp_path, fake_metrics("gru_scratch", tps=scratch_tps),
                fake_metrics("gru_concise", tps=torch_tps))
-    assert f"gru, 1 layer: {sentence}" in md
+    assert f"gru, 1 layer, gru_concise against gru_scratch: {sentence}" in md
 
 
 def test_deep_rnn_that_does_not_train_is_reported(tmp_path, no_plots):
@@ -198,7 +222,7 @@ def test_missing_variants_give_cannot_be_answered(tmp_path):
     assert "memorisation gap cannot be answered: no variant has a held-out perplexity" in md
     assert "| n/a | n/a | n/a |" in md
     assert sorted(p.name for p in (tmp_path / "report").iterdir()) == sorted(OUTPUTS)
-    for name in OUTPUTS[2:]:
+    for name in PNGS:
         assert (tmp_path / "report" / name).read_bytes()[:8] == PNG_MAGIC
 
 
@@ -310,7 +334,7 @@ def test_report_of_a_real_training_run(tiny_data, tmp_path):
     assert f"torch {metrics['torch_version']}" in md
     assert "Exercise 9.3-2 cannot be answered: there is no deep GRU" in md
     assert pd.read_csv(tmp_path / "report" / "comparison.csv")["variant"].tolist() == ["lstm"]
-    for name in OUTPUTS[2:]:
+    for name in PNGS:
         assert (tmp_path / "report" / name).read_bytes()[:8] == PNG_MAGIC
 
 
@@ -321,3 +345,210 @@ def test_import_does_not_load_pandas_matplotlib_or_torch():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             check=True)
     assert result.stdout.strip() == "[]"
+
+
+# ---- comparison.html ------------------------------------------------------------------------
+
+
+def test_html_stands_alone_with_table_answers_and_figures(ten):
+    """comparison.html holds the table (one row per variant), every answer and the three figures
+    embedded as base64 PNGs, with no link to another file."""
+    out, summary, _ = ten
+    page = (out / "comparison.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert body.count("<tr") == 10
+    for variant in VARIANT_ORDER:
+        assert f">{variant}</td>" in page
+    assert "lstm_concise against lstm_scratch: torch.nn trains 3.00x faster" in page
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert len(images) == 3 and all(src.startswith("data:image/png;base64,") for src in images)
+    for src, name in zip(images, ["perplexity.png", "gru_vs_lstm.png", "speed.png"],
+                         strict=True):
+        assert base64.b64decode(src.split(",", 1)[1]) == (out / name).read_bytes()
+    assert "Every variant trained alone" in page
+
+
+def test_html_and_markdown_escape_user_text(tmp_path, no_plots):
+    """A variant name, prefix and prediction holding markup reach the page as text, never as
+    tags; the table is headed by the configured prefix."""
+    predictions = {"<i>the": "<script>alert(1)</script> |"}
+    runs = [fake_metrics(name, predictions=predictions) for name in ("x<b>bold", "gru_deep")]
+    build_report(write_models(tmp_path / "models", *runs), tmp_path / "report")
+    page = (tmp_path / "report" / "comparison.html").read_text()
+    assert "<script>" not in page and "<b>bold" not in page and "<i>the" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; |" in page
+    assert "x&lt;b&gt;bold" in page and "&#34;&lt;i&gt;the&#34; →" in page
+    md = (tmp_path / "report" / "comparison.md").read_text()
+    assert '| "<i>the" → |' in md and "`<script>alert(1)</script> \\|` |" in md
+
+
+def test_prediction_column_is_headed_by_the_configured_prefix(tmp_path, no_plots):
+    """With prefixes other than 'time traveller', the first configured prefix heads the column."""
+    runs = [fake_metrics(v, predictions={"the time": f"the time {v}", "he": "he said"})
+            for v in ("gru_deep", "lstm_deep")]
+    summary = build_report(write_models(tmp_path / "models", *runs), tmp_path / "report")
+    md = (tmp_path / "report" / "comparison.md").read_text()
+    assert '"the time" →' in md and "time traveller" not in md
+    assert [row["prediction"] for row in summary["rows"]] == ["the time lstm_deep",
+                                                               "the time gru_deep"]
+
+
+def tiny_pipeline(project_root: Path, dest: Path) -> Path:
+    """The project with one small variant trained for one epoch on a slice of the text."""
+    import yaml
+
+    from rnnlab.download import bundled_corpus
+
+    for name in ("Snakefile", "config.yaml"):
+        shutil.copy(project_root / name, dest / name)
+    for name in ("rules", "workflow"):
+        shutil.copytree(project_root / name, dest / name)
+    config = yaml.safe_load((dest / "config.yaml").read_text())
+    config["data"].update(url=str(bundled_corpus()), train_tokens=1200, val_tokens=600)
+    config["training"].update(epochs=1, eval_every=1, checkpoint_every=1, num_preds=10)
+    config["variants"] = {"gru_deep": {**config["variants"]["gru_deep"], "hidden": 16}}
+    (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    return dest
+
+
+def test_comparison_html_shows_in_snakemake_report(project_root, tmp_path):
+    """`snakemake --report` of a one-epoch run carries comparison.html as an inline HTML page
+    (not a download) holding the comparison table."""
+    project = tiny_pipeline(project_root, tmp_path)
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
+                                                  os.environ.get("PATH", "")])}
+    for args in (["--cores", "1", "all"], ["--report", "report.html"]):
+        result = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=project,
+                                capture_output=True, text=True, env=env)
+        assert result.returncode == 0, result.stderr[-3000:]
+    report_page = (project / "report.html").read_text()
+    entry = re.search(r'"results/report/comparison.html": \{"name": "comparison.html".*?'
+                      r'"mime_type": "text/html".*?'
+                      r'filename=comparison.html;base64,([A-Za-z0-9+/=]+)', report_page)
+    assert entry, "comparison.html is not in the report as text/html"
+    embedded = base64.b64decode(entry.group(1)).decode("utf-8")
+    assert embedded == (project / "results/report/comparison.html").read_text()
+    assert ">gru_deep</td>" in embedded and embedded.count("data:image/png;base64,") == 3
+
+
+# ---- honest speed ---------------------------------------------------------------------------
+
+
+def test_overlap_fractions_against_hand_computed_values():
+    """Each job's overlapped share: A [0,100] B [50,150] C [140,200] D alone, E unrecorded."""
+    def run(name, start, end):
+        return {"variant": name, "train_started": start, "train_ended": end}
+
+    fractions = overlap_fractions([run("a", 0, 100), run("b", 50, 150), run("c", 140, 200),
+                                   run("d", 300, 400), {"variant": "e"}])
+    assert fractions == {"a": 0.5, "b": pytest.approx(0.6), "c": pytest.approx(1 / 6),
+                         "d": 0.0, "e": None}
+
+
+def test_overlapping_jobs_never_give_a_plain_speed_fact(tmp_path, no_plots):
+    """When the deep GRU and LSTM trained at the same time, every speed sentence and the table
+    say how much they overlapped and point to benchmarks/throughput.py."""
+    start = 1_800_000_000.0
+    md = md_of(tmp_path, fake_metrics("gru_deep", tps=20_000.0, started=start),
+               fake_metrics("lstm_deep", tps=10_000.0, started=start + 4.48),
+               fake_metrics("rnn_deep", tps=5_000.0), fake_metrics("rnn_concise", tps=5_000.0))
+    assert "trains 2.00x faster" not in md
+    assert ("gru_deep ran 2.00x faster than lstm_deep (20,000 vs 10,000 tokens/s), but this was "
+            "measured while other training jobs ran on the same machine (share of training time "
+            "overlapped: gru_deep 50%, lstm_deep 25%); it is not a clean comparison: run "
+            "benchmarks/throughput.py for one.") in md
+    assert "Training jobs overlapped: 2 of 4 variants" in md and "up to 50%" in md
+    assert "rnn_deep and rnn_concise train at the same speed (5,000 vs 5,000 tokens/s)." in md
+    table = {line.split(" | ")[0][2:]: line for line in md.splitlines() if line.startswith("| ")}
+    assert "| 20,000 | 50% |" in table["gru_deep"] and "| 5,000 | none |" in table["rnn_deep"]
+
+
+def test_unrecorded_training_times_are_said_to_be_unknown(tmp_path, no_plots):
+    """metrics.json without train_started/train_ended: speed answers say overlap is unknown."""
+    runs = [fake_metrics(v) for v in ("gru_deep", "lstm_deep")]
+    for metrics in runs:
+        del metrics["train_started"], metrics["train_ended"]
+    md = md_of(tmp_path, *runs)
+    assert ("but when gru_deep and lstm_deep trained is not recorded, so other jobs may have "
+            "shared the machine; run benchmarks/throughput.py for a clean comparison") in md
+    assert "not recorded for 2 of 2 variants" in md and "| unknown |" in md
+
+
+# ---- figures --------------------------------------------------------------------------------
+
+
+def _tick_texts(fig) -> list[str]:
+    fig.canvas.draw()
+    return [t.get_text() for ax in fig.axes for t in ax.get_yticklabels(which="both")]
+
+
+@pytest.mark.parametrize("cell, impl", [("rnn", "scratch"), ("lstm", "torch")])
+def test_curve_has_plain_log_ticks_integer_epochs_and_best_marker(cell, impl, tmp_path):
+    """curve.png: log perplexity axis with plain-number labels, whole-number epoch ticks, the
+    cell's colour and the implementation's line style, a star at the best held-out epoch."""
+    from matplotlib.colors import to_hex
+
+    from rnnlab.plots import CELL_COLOURMAPS, IMPL_LINESTYLES, curve_figure, pyplot
+
+    metrics = fake_metrics("gru_deep", epochs=7)
+    fig = curve_figure(metrics["history"], "v", cell=cell, impl=impl, best_epoch=5)
+    (ax,) = fig.axes
+    assert ax.get_yscale() == "log"
+    labels = [t for t in _tick_texts(fig) if t]
+    assert labels and all(re.fullmatch(r"\d+(\.\d+)?", t) for t in labels), labels
+    assert all(float(x).is_integer() for x in ax.get_xticks())
+    train, _, best = ax.get_lines()
+    assert train.get_linestyle() == {"-": "-", "--": "--"}[IMPL_LINESTYLES[impl]]
+    colourmap = pyplot().colormaps[CELL_COLOURMAPS[cell]]
+    assert to_hex(train.get_color()) == to_hex(colourmap(0.75))
+    assert best.get_marker() == "*"
+    assert list(best.get_xdata()) == [5]
+    assert list(best.get_ydata()) == [metrics["history"][4]["val_perplexity"]]
+    pyplot().close(fig)
+    path = plot_curve(metrics["history"], "v", tmp_path / "curve.png", cell=cell, impl=impl)
+    assert path.read_bytes()[:8] == PNG_MAGIC
+
+
+def test_perplexity_figure_stars_each_best_epoch():
+    """perplexity.png: a star per variant at its best held-out epoch, shades of one colour for
+    the variants of one cell, dashed scratch and solid torch.nn."""
+    from rnnlab.plots import pyplot
+
+    runs = [fake_metrics("gru_scratch", best_epoch=10), fake_metrics("gru_concise"),
+            fake_metrics("lstm_deep", best_epoch=15)]
+    runs[0]["history"][9]["val_perplexity"] = 1.5
+    fig = figures.perplexity_figure(runs)
+    train_ax, val_ax = fig.axes
+    stars = [(line.get_xdata()[0], line.get_ydata()[0]) for line in val_ax.get_lines()
+             if line.get_marker() == "*"]
+    assert stars == [(10, 1.5), (20, 4.0), (15, runs[2]["history"][14]["val_perplexity"])]
+    styles = [(line.get_color(), line.get_linestyle()) for line in train_ax.get_lines()]
+    assert styles[0][0] != styles[1][0] and styles[0][1] == "--" and styles[1][1] == "-"
+    assert all(re.fullmatch(r"\d+(\.\d+)?", t) for t in _tick_texts(fig) if t)
+    pyplot().close(fig)
+
+
+# ---- bad input ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("edit, key", [
+    (lambda m: m["history"][3].update(val_perplexity="abc"), "history[3].val_perplexity"),
+    (lambda m: m["history"][0].update(seconds=None), "history[0].seconds"),
+    (lambda m: m.update(best_epoch="5"), "best_epoch"),
+    (lambda m: m.update(train_ended=m["train_started"] - 1), "train_ended"),
+    (lambda m: m.update(predictions={"the": 3}), "predictions"),
+    (lambda m: m.update(history={"epoch": 1}), "history"),
+])
+def test_bad_values_give_one_line_naming_file_and_key(edit, key, tmp_path):
+    """A wrong value anywhere the report reads is one line of `rnnlab report` naming the file
+    and the key, with no traceback and nothing written."""
+    metrics = fake_metrics("gru_deep")
+    edit(metrics)
+    write_models(tmp_path / "models", metrics)
+    result = rnnlab("report", "--models", tmp_path / "models", "--out", tmp_path / "report")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert str(tmp_path / "models" / "gru_deep" / "metrics.json") in line
+    assert f"bad value: {key}:" in line
+    assert not (tmp_path / "report").exists()

@@ -1,11 +1,12 @@
 """``rnnlab report``: read every ``<models>/*/metrics.json`` and write the comparison of the
-variants: comparison.csv and comparison.md (a table, then the lab's questions answered from the
-measured numbers), perplexity.png, gru_vs_lstm.png and speed.png.
+variants: comparison.csv, comparison.md and comparison.html (a table, then the lab's questions
+answered from the measured numbers, then the figures), perplexity.png, gru_vs_lstm.png and
+speed.png.
 
-The package is split by concept: metrics (reading and checking metrics.json), tables (the
-comparison table as CSV and Markdown), answers (the lab's questions), figures (the PNGs) and
-formats (how numbers read). pandas and matplotlib are imported only when a report is built, so
-importing this package is fast."""
+The package is split by concept: metrics (reading and checking metrics.json), overlap (did the
+jobs share the machine), tables (the comparison table), answers (the lab's questions), figures
+(the PNGs), markdown and html (the two documents) and formats (how numbers read). pandas,
+matplotlib and jinja2 are imported only when a report is built, so importing it is fast."""
 
 from __future__ import annotations
 
@@ -14,11 +15,22 @@ from pathlib import Path
 from rnnlab.fileio import atomic_write_text
 from rnnlab.report import figures
 from rnnlab.report.answers import answer_questions, deep_pair
+from rnnlab.report.formats import devices
+from rnnlab.report.html import render_html
+from rnnlab.report.markdown import render_markdown
 from rnnlab.report.metrics import VARIANT_ORDER, load_metrics, read_metrics
-from rnnlab.report.tables import COLUMNS, render_markdown, summary_row, write_csv
+from rnnlab.report.overlap import overlap_fractions, overlapped, summary
+from rnnlab.report.tables import COLUMNS, prediction_prefix, summary_row, write_csv
 
-OUTPUTS = ("comparison.csv", "comparison.md", "perplexity.png", "gru_vs_lstm.png", "speed.png")
+OUTPUTS = ("comparison.csv", "comparison.md", "comparison.html", "perplexity.png",
+           "gru_vs_lstm.png", "speed.png")
 __all__ = ["COLUMNS", "OUTPUTS", "VARIANT_ORDER", "build_report", "load_metrics", "read_metrics"]
+
+
+def _context(runs: list[dict], models_dir) -> str:
+    versions = sorted({str(m["torch_version"]) for m in runs if m.get("torch_version")})
+    return (f"Models: {models_dir}. Device(s): {devices(runs)}. "
+            f"torch {', '.join(versions) or 'version unknown'}.")
 
 
 def build_report(models_dir: str | Path, out_dir: str | Path,
@@ -26,14 +38,22 @@ def build_report(models_dir: str | Path, out_dir: str | Path,
     """Read ``models_dir/*/metrics.json`` (only ``variants`` if given) and write OUTPUTS under
     ``out_dir``, each atomically. Returns {variants, rows, answers, files}."""
     runs = load_metrics(models_dir, variants)
-    rows = [summary_row(m) for m in runs]
-    answers = answer_questions(runs)
+    fractions = overlap_fractions(runs)
+    prefix = prediction_prefix(runs)
+    names = [m["variant"] for m in runs]
+    report = {
+        "title": f"rnnlab: comparison of {len(runs)} variant{'s' if len(runs) != 1 else ''}",
+        "context": _context(runs, models_dir), "prefix": prefix,
+        "overlap": summary(runs, fractions), "overlapped": overlapped(names, fractions),
+        "rows": [summary_row(m, prefix, fractions[m["variant"]]) for m in runs],
+        "answers": answer_questions(runs, fractions),
+    }
     out = Path(out_dir)
-    files = [write_csv(rows, out / "comparison.csv"),
-             atomic_write_text(out / "comparison.md",
-                               render_markdown(rows, answers, runs, models_dir)),
-             figures.plot_perplexity(runs, out / "perplexity.png"),
-             figures.plot_gru_vs_lstm(*deep_pair(runs), out / "gru_vs_lstm.png"),
-             figures.plot_speed(runs, out / "speed.png")]
-    return {"variants": [m["variant"] for m in runs], "rows": rows, "answers": answers,
+    pngs = [figures.plot_perplexity(runs, out / "perplexity.png"),
+            figures.plot_gru_vs_lstm(*deep_pair(runs), out / "gru_vs_lstm.png", fractions),
+            figures.plot_speed(runs, out / "speed.png", fractions)]
+    files = [write_csv(report["rows"], out / "comparison.csv"),
+             atomic_write_text(out / "comparison.md", render_markdown(report)),
+             atomic_write_text(out / "comparison.html", render_html(report, pngs)), *pngs]
+    return {"variants": names, "rows": report["rows"], "answers": report["answers"],
             "files": files}

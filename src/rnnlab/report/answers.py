@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from rnnlab.report.formats import layers, ppl, tps
 from rnnlab.report.metrics import is_number, order
+from rnnlab.report.overlap import caveat
 
 
 def _pick(runs: list[dict], cell: str, accept_layers, impl: str | None = None) -> dict | None:
@@ -20,17 +21,23 @@ def deep_pair(runs: list[dict]) -> tuple[dict | None, dict | None]:
     return (_pick(runs, "gru", lambda n: n > 1), _pick(runs, "lstm", lambda n: n > 1))
 
 
-def _faster(a: dict, b: dict, name=lambda m: m["variant"]) -> str:
-    """'A trains 1.23x faster than B (45,000 vs 36,600 tokens/s)'."""
+def _faster(a: dict, b: dict, fractions: dict, name=lambda m: m["variant"]) -> str:
+    """'A trains 1.23x faster than B (45,000 vs 36,600 tokens/s)' when both trained alone;
+    when they shared the machine with other jobs (or it is not recorded), the ratio is given as
+    this run's measurement with the caveat beside it, never as plain fact."""
+    note = caveat([a["variant"], b["variant"]], fractions)
     if a["tokens_per_second"] <= 0 or b["tokens_per_second"] <= 0:
         return (f"the speeds of {name(a)} and {name(b)} cannot be compared "
                 f"({tps(a)} vs {tps(b)} tokens/s)")
     fast, slow = (a, b) if a["tokens_per_second"] >= b["tokens_per_second"] else (b, a)
     ratio = fast["tokens_per_second"] / slow["tokens_per_second"]
     if round(ratio, 2) == 1:
-        return f"{name(a)} and {name(b)} train at the same speed ({tps(a)} vs {tps(b)} tokens/s)"
-    return (f"{name(fast)} trains {ratio:.2f}x faster than {name(slow)} "
-            f"({tps(fast)} vs {tps(slow)} tokens/s)")
+        text = (f"{name(a)} and {name(b)} {'ran' if note else 'train'} at the same speed "
+                f"({tps(a)} vs {tps(b)} tokens/s)")
+    else:
+        text = (f"{name(fast)} {'ran' if note else 'trains'} {ratio:.2f}x faster than "
+                f"{name(slow)} ({tps(fast)} vs {tps(slow)} tokens/s)")
+    return f"{text}, but {note}" if note else text
 
 
 def _versus(a: dict, b: dict, key: str, label: str) -> str:
@@ -48,7 +55,7 @@ def _epochs_note(a: dict, b: dict) -> str:
         "so this is not a like-for-like comparison.")
 
 
-def answer_deep_rnn(runs: list[dict]) -> str:
+def answer_deep_rnn(runs: list[dict], fractions: dict) -> str:
     """Exercise 8.6-2: does a deeper RNN still train, and how does it compare with one layer?"""
     deep = _pick(runs, "rnn", lambda n: n > 1)
     if deep is None:
@@ -69,10 +76,10 @@ def answer_deep_rnn(runs: list[dict]) -> str:
     return text + (f" Against {shallow['variant']} ({layers(shallow)}): "
                    f"{_versus(deep, shallow, 'train_perplexity', 'final training perplexity')}, "
                    f"{_versus(deep, shallow, 'val_perplexity', 'held-out perplexity')}; "
-                   f"{_faster(deep, shallow)}.{_epochs_note(deep, shallow)}")
+                   f"{_faster(deep, shallow, fractions)}.{_epochs_note(deep, shallow)}")
 
 
-def answer_gru_vs_lstm(runs: list[dict]) -> str:
+def answer_gru_vs_lstm(runs: list[dict], fractions: dict) -> str:
     """Exercise 9.3-2: deep GRU against deep LSTM in perplexity and training speed."""
     gru, lstm = deep_pair(runs)
     if gru is None or lstm is None:
@@ -83,10 +90,10 @@ def answer_gru_vs_lstm(runs: list[dict]) -> str:
     return (f"{gru['variant']} against {lstm['variant']}: "
             f"{_versus(gru, lstm, 'train_perplexity', 'final training perplexity')}, "
             f"{_versus(gru, lstm, 'val_perplexity', 'held-out perplexity')}. "
-            f"In speed, {_faster(gru, lstm)}.{_epochs_note(gru, lstm)}")
+            f"In speed, {_faster(gru, lstm, fractions)}.{_epochs_note(gru, lstm)}")
 
 
-def answer_scratch_vs_torch(runs: list[dict]) -> list[str]:
+def answer_scratch_vs_torch(runs: list[dict], fractions: dict) -> list[str]:
     """Speed of the scratch cells against torch.nn, per cell and number of layers."""
     lines = []
     for cell, num_layers in dict.fromkeys((m["cell"], m["layers"]) for m in runs):  # lab order
@@ -98,11 +105,12 @@ def answer_scratch_vs_torch(runs: list[dict]) -> list[str]:
         # Prefer the scratch twin with the same sampling, as rnn_scratch over rnn_scratch_random.
         twin = min(scratch, key=lambda m, f=fast: (m.get("sampling") != f.get("sampling"),
                                                    order(m)))
-        sentence = _faster(fast, twin, name=lambda m, f=fast: "torch.nn" if m is f else "scratch")
+        sentence = _faster(fast, twin, fractions,
+                           name=lambda m, f=fast: "torch.nn" if m is f else "scratch")
         note = "" if twin["hidden"] == fast["hidden"] else (
             f"; note the hidden sizes differ, {twin['hidden']} vs {fast['hidden']}")
-        lines.append(f"{cell}, {layers(twin)}: {sentence}, {fast['variant']} against "
-                     f"{twin['variant']}{note}.")
+        lines.append(f"{cell}, {layers(twin)}, {fast['variant']} against {twin['variant']}: "
+                     f"{sentence}{note}.")
     return lines or ["Scratch against torch.nn cannot be answered: no cell has both a scratch "
                      "and a torch.nn variant with the same number of layers."]
 
@@ -139,8 +147,10 @@ def answer_memorisation(runs: list[dict]) -> str:
             f"saw, shows how well it generalises.")
 
 
-def answer_questions(runs: list[dict]) -> dict:
-    """Every answer, keyed deep_rnn, gru_vs_lstm, scratch_vs_torch (a list) and memorisation."""
-    return {"deep_rnn": answer_deep_rnn(runs), "gru_vs_lstm": answer_gru_vs_lstm(runs),
-            "scratch_vs_torch": answer_scratch_vs_torch(runs),
+def answer_questions(runs: list[dict], fractions: dict) -> dict:
+    """Every answer, keyed deep_rnn, gru_vs_lstm, scratch_vs_torch (a list) and memorisation;
+    ``fractions`` is each variant's overlap with other jobs (rnnlab.report.overlap)."""
+    return {"deep_rnn": answer_deep_rnn(runs, fractions),
+            "gru_vs_lstm": answer_gru_vs_lstm(runs, fractions),
+            "scratch_vs_torch": answer_scratch_vs_torch(runs, fractions),
             "memorisation": answer_memorisation(runs)}

@@ -16,8 +16,11 @@ VARIANT_ORDER = ("rnn_scratch", "rnn_scratch_random", "rnn_concise", "rnn_deep",
 TEXT_KEYS = ("variant", "cell", "impl", "device")
 NUMBER_KEYS = ("layers", "hidden", "lr", "epochs", "num_params", "train_perplexity",
                "train_seconds", "tokens_per_second")
-OPTIONAL_NUMBER_KEYS = ("val_perplexity", "best_val_perplexity")
+# Keys older metrics.json files may lack; when present they must be numbers.
+OPTIONAL_NUMBER_KEYS = ("val_perplexity", "best_val_perplexity", "best_epoch", "stopped_epoch",
+                        "train_started", "train_ended", "seed")
 HISTORY_KEYS = ("epoch", "train_perplexity", "seconds")
+OPTIONAL_HISTORY_KEYS = ("val_perplexity",)
 
 
 def is_number(value) -> bool:
@@ -26,8 +29,40 @@ def is_number(value) -> bool:
             and math.isfinite(value))
 
 
+def _problems(metrics: dict) -> list[str]:
+    """What is wrong with the keys the report reads, as 'key: why' (empty when all is well)."""
+    problems = [f"{k}: {metrics[k]!r} is not text" for k in TEXT_KEYS
+                if not isinstance(metrics[k], str)]
+    problems += [f"{k}: {metrics[k]!r} is not a finite number" for k in NUMBER_KEYS
+                 if not is_number(metrics[k])]
+    problems += [f"{k}: {metrics[k]!r} is not a finite number" for k in OPTIONAL_NUMBER_KEYS
+                 if metrics.get(k) is not None and not is_number(metrics[k])]
+    started, ended = metrics.get("train_started"), metrics.get("train_ended")
+    if is_number(started) and is_number(ended) and ended < started:
+        problems.append(f"train_ended: {ended!r} is before train_started {started!r}")
+    history = metrics["history"]
+    if not isinstance(history, list) or not history:
+        problems.append(f"history: {history!r:.60} is not a non-empty list")
+    else:
+        for i, row in enumerate(history):
+            if not isinstance(row, dict):
+                problems.append(f"history[{i}]: {row!r:.60} is not an object")
+                continue
+            problems += [f"history[{i}].{k}: {row.get(k)!r:.60} is not a finite number"
+                         for k in HISTORY_KEYS if not is_number(row.get(k))]
+            problems += [f"history[{i}].{k}: {row[k]!r:.60} is not a finite number"
+                         for k in OPTIONAL_HISTORY_KEYS
+                         if row.get(k) is not None and not is_number(row[k])]
+    predictions = metrics.get("predictions")
+    if predictions is not None and not (isinstance(predictions, dict) and all(
+            isinstance(k, str) and isinstance(v, str) for k, v in predictions.items())):
+        problems.append(f"predictions: {predictions!r:.60} does not map prefixes to texts")
+    return problems
+
+
 def read_metrics(path: str | Path) -> dict:
-    """One metrics.json, checked for the keys the report needs; DataError names the file."""
+    """One metrics.json, checked for the keys the report needs; a DataError of one line names
+    the file and the first bad key."""
     path = Path(path)
     try:
         metrics = json.loads(path.read_text(encoding="utf-8"))
@@ -38,17 +73,10 @@ def read_metrics(path: str | Path) -> dict:
     missing = [k for k in (*TEXT_KEYS, *NUMBER_KEYS, "history") if k not in metrics]
     if missing:
         raise DataError(f"{str(path)!r} lacks the key(s) {', '.join(missing)}")
-    bad = [k for k in TEXT_KEYS if not isinstance(metrics[k], str)]
-    bad += [k for k in NUMBER_KEYS if not is_number(metrics[k])]
-    bad += [k for k in OPTIONAL_NUMBER_KEYS
-            if metrics.get(k) is not None and not is_number(metrics[k])]
-    history = metrics["history"]
-    if not (isinstance(history, list) and history and all(
-            isinstance(row, dict) and all(is_number(row.get(k)) for k in HISTORY_KEYS)
-            for row in history)):
-        bad.append("history (a non-empty list of {epoch, train_perplexity, seconds})")
-    if bad:
-        raise DataError(f"{str(path)!r} has bad value(s) for {', '.join(bad)}")
+    problems = _problems(metrics)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise DataError(f"{str(path)!r} has a bad value: {problems[0]}{more}".replace("\n", " "))
     return metrics
 
 

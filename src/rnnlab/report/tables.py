@@ -1,32 +1,44 @@
-"""The comparison table: one row per variant (comparison.csv) and its Markdown form with the
-lab's answers (comparison.md)."""
+"""The comparison table: one row per variant as numbers (comparison.csv) and as display text
+with readable headers, shared by comparison.md and comparison.html."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rnnlab.fileio import atomic_write_text
-from rnnlab.report.formats import devices, ppl
+from rnnlab.report.formats import ppl
+from rnnlab.report.overlap import percent
 
-PREFIX = "time traveller"
 COLUMNS = ("variant", "cell", "impl", "layers", "hidden", "lr", "sampling", "epochs",
            "num_params", "train_perplexity", "val_perplexity", "best_val_perplexity",
-           "val_train_ratio", "train_seconds", "tokens_per_second", "device", "prediction")
+           "best_epoch", "val_train_ratio", "train_seconds", "tokens_per_second", "overlap",
+           "device", "prediction")
 
 
-def _prediction(metrics: dict) -> str:
-    predictions = metrics.get("predictions")
-    if not isinstance(predictions, dict) or not predictions:
+def prediction_prefix(runs: list[dict]) -> str | None:
+    """The configured prefix whose continuation the table shows: the first prefix of the first
+    variant that has predictions (rnnlab train writes them in the config's order)."""
+    for metrics in runs:
+        if metrics.get("predictions"):
+            return next(iter(metrics["predictions"]))
+    return None
+
+
+def _prediction(metrics: dict, prefix: str | None) -> str:
+    predictions = metrics.get("predictions") or {}
+    if not predictions:
         return ""
-    return str(predictions.get(PREFIX, next(iter(predictions.values()))))
+    return predictions.get(prefix, next(iter(predictions.values())))
 
 
-def summary_row(metrics: dict) -> dict:
-    """One row of the comparison table (the keys of COLUMNS)."""
+def summary_row(metrics: dict, prefix: str | None, overlap: float | None) -> dict:
+    """One row of the comparison table (the keys of COLUMNS); ``overlap`` is the share of the
+    variant's training time that other jobs overlapped (None: not recorded)."""
     train, val = metrics["train_perplexity"], metrics.get("val_perplexity")
     row = {key: metrics.get(key) for key in COLUMNS}
-    row.update(sampling=metrics.get("sampling", ""), prediction=_prediction(metrics),
-               val_train_ratio=val / train if val is not None and train > 0 else None)
+    row.update(sampling=metrics.get("sampling", ""), prediction=_prediction(metrics, prefix),
+               val_train_ratio=val / train if val is not None and train > 0 else None,
+               overlap=overlap)
     return row
 
 
@@ -37,44 +49,48 @@ def write_csv(rows: list[dict], path: Path) -> Path:
     return atomic_write_text(path, frame.to_csv(index=False))
 
 
-def _cell(text) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+def _optional(fmt):
+    return lambda value: "n/a" if value is None else fmt(value)
 
 
-MARKDOWN_COLUMNS = (  # header, row key, format; numbers (right-aligned) from "layers" on
+DISPLAY_COLUMNS = (  # header, row key, format; numbers (right-aligned) from "layers" on
     ("variant", "variant", str), ("cell", "cell", str), ("impl", "impl", str),
     ("sampling", "sampling", str), ("device", "device", str), ("layers", "layers", str),
     ("hidden", "hidden", str), ("lr", "lr", "{:g}".format), ("epochs", "epochs", str),
     ("params", "num_params", "{:,}".format), ("train ppl", "train_perplexity", ppl),
     ("held-out ppl", "val_perplexity", ppl), ("best held-out", "best_val_perplexity", ppl),
+    ("best epoch", "best_epoch", _optional("{:d}".format)),
     ("held-out/train", "val_train_ratio", lambda v: ppl(v) + "x" * (v is not None)),
     ("train s", "train_seconds", "{:.1f}".format),
     ("tokens/s", "tokens_per_second", "{:,.0f}".format),
-    (f'"{PREFIX}" →', "prediction", lambda v: f"`{v}`" if v else ""),
+    ("overlap", "overlap", percent),
 )
-_RIGHT = {key for _, key, _ in MARKDOWN_COLUMNS[5:-1]}
+NUMBER_HEADERS = [header for header, _, _ in DISPLAY_COLUMNS[5:-1]]
 
 
-def render_markdown(rows: list[dict], answers: dict, runs: list[dict], models_dir) -> str:
-    """comparison.md: a header line, the table, the answers and the figures."""
-    versions = sorted({str(m["torch_version"]) for m in runs if m.get("torch_version")})
-    lines = [f"# rnnlab: comparison of {len(rows)} variant{'s' if len(rows) != 1 else ''}", "",
-             f"Models: `{models_dir}`. Device(s): {devices(runs)}. "
-             f"torch {', '.join(versions) or 'version unknown'}.",
-             "", "| " + " | ".join(h for h, _, _ in MARKDOWN_COLUMNS) + " |",
-             "|" + "|".join("---:" if key in _RIGHT else "---" for _, key, _ in MARKDOWN_COLUMNS)
-             + "|"]
-    for row in rows:
-        lines.append("| " + " | ".join(_cell(fmt(row[key])) for _, key, fmt in MARKDOWN_COLUMNS)
-                     + " |")
-    lines += ["", "Perplexities are final (after the last epoch) unless marked best; "
-              "train s counts the training epochs only.", "", "## The lab's questions", "",
-              "### A deeper RNN (exercise 8.6-2)", "", answers["deep_rnn"], "",
-              "### Deep GRU against deep LSTM (exercise 9.3-2)", "", answers["gru_vs_lstm"], "",
-              "### Scratch against torch.nn (training speed)", "",
-              *(f"- {line}" for line in answers["scratch_vs_torch"]), "",
-              "### Memorisation: training against held-out perplexity", "",
-              answers["memorisation"], "", "## Figures", "",
-              "![perplexity](perplexity.png)", "", "![deep GRU against deep LSTM](gru_vs_lstm.png)",
-              "", "![training speed](speed.png)", ""]
-    return "\n".join(lines)
+def prediction_header(prefix: str | None) -> str:
+    return f'"{prefix}" →' if prefix is not None else "prediction"
+
+
+def display_rows(rows: list[dict], prefix: str | None) -> list[dict]:
+    """The rows as text under readable headers, the prediction last under its prefix."""
+    return [{**{header: fmt(row[key]) for header, key, fmt in DISPLAY_COLUMNS},
+             prediction_header(prefix): row["prediction"]} for row in rows]
+
+
+def _markdown_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_table(rows: list[dict], prefix: str | None) -> list[str]:
+    """The table as Markdown lines; '|' in user text is escaped."""
+    shown = display_rows(rows, prefix)
+    headers = [*(h for h, _, _ in DISPLAY_COLUMNS), prediction_header(prefix)]
+    lines = ["| " + " | ".join(_markdown_cell(h) for h in headers) + " |",
+             "|" + "|".join("---:" if h in NUMBER_HEADERS else "---" for h in headers) + "|"]
+    for row in shown:
+        cells = [_markdown_cell(row[h]) for h in headers[:-1]]
+        prediction = row[headers[-1]]
+        cells.append(f"`{_markdown_cell(prediction)}`" if prediction else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
