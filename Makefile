@@ -19,8 +19,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e ".[dev,slurm,export]"
 	touch $(STAMP)
 
+# make run PRESET=quick: --configfile workflow/presets/quick.yaml; ARGS="..." go to Snakemake as
+# they are (a target, --cores 2, -n, --config KEY=VALUE, ...).
+PRESET ?=
+ARGS ?=
+PRESET_FILE := $(if $(PRESET),workflow/presets/$(PRESET).yaml)
+
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) all
+	@test -z "$(PRESET)" -o -f "$(PRESET_FILE)" || { echo "make run: no preset \
+	'$(PRESET)' (there is: $$(cd workflow/presets && ls *.yaml | sed 's/\.yaml$$//' | xargs))" >&2; \
+	exit 2; }
+	$(BIN)/snakemake --cores $(CORES) $(if $(PRESET_FILE),--configfile=$(PRESET_FILE)) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

@@ -2,6 +2,11 @@
 # helpers live in rules/common.smk and every rule calls the rnnlab command line.
 
 
+from snakemake.utils import min_version
+
+min_version("9.0")  # as pyproject.toml requires
+
+
 configfile: "config.yaml"
 
 

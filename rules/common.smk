@@ -1,10 +1,22 @@
 # Config validation and helpers shared by the rules. The schema lives in
 # workflow/schemas/config.schema.yaml; rnnlab.config fills in its defaults and names the bad key.
+import json
 import os
 import re
+import sys
 
-from rnnlab.config import resolve_variant, validate_config
+from rnnlab.config import (
+    coerce_overrides,
+    resolve_variant,
+    selected_variants,
+    settings_json,
+    validate_config,
+)
+from rnnlab.plan import describe_run
 
+# Values given with --config come last (Snakemake merged them into config); read their strings
+# with the schema's types, then validate the whole, before any job runs.
+coerce_overrides(config, workflow.config_settings.overwrite_config)
 validate_config(config)
 
 
@@ -18,20 +30,19 @@ localrules:
 report: "../workflow/report/workflow.rst"
 
 
-DATA_DIR = "results/data"
-MODELS_DIR = "results/models"
-REPORT_DIR = "results/report"
-VARIANTS = list(config["variants"])
-# The config files the train jobs read, merged in Snakemake's order: the workflow's config.yaml,
-# then any --configfile. (Values given with --config KEY=VALUE do not reach the jobs.)
-CONFIG_FILES = [
-    *[str(f) for f in workflow.configfiles if f not in workflow.overwrite_configfiles],
-    *map(str, workflow.overwrite_configfiles),
-]
+RESULTS_DIR = config["results_dir"]
+DATA_DIR = f"{RESULTS_DIR}/data"
+MODELS_DIR = f"{RESULTS_DIR}/models"
+REPORT_DIR = f"{RESULTS_DIR}/report"
+LOGS_DIR = f"{RESULTS_DIR}/logs"
+BENCHMARKS_DIR = f"{RESULTS_DIR}/benchmarks"
+# The variants that train and enter the report (config key `run`).
+VARIANTS = selected_variants(config)
 
 
 wildcard_constraints:
-    variant="|".join(map(re.escape, VARIANTS)),  # generated names may hold '.' (lr-0.5)
+    # every variant, selected or not, generated too (their names may hold '.': lr-0.5)
+    variant="|".join(map(re.escape, config["variants"])),
 
 
 def data_outputs():
@@ -43,9 +54,10 @@ def data_outputs():
 
 
 def variant_settings(wildcards):
-    """The resolved settings of one variant. As a rule's params they make Snakemake rerun
-    exactly the variants whose settings changed (and the report after them)."""
-    return resolve_variant(config, wildcards.variant)
+    """The resolved settings of one variant as canonical JSON, all the training job reads. As a
+    rule's params they make Snakemake rerun exactly the variants whose settings changed (and
+    the report after them), whatever file or key order the values came from."""
+    return settings_json(resolve_variant(config, wildcards.variant))
 
 
 def model_outputs(name):
@@ -73,3 +85,29 @@ def input_grandparent(wildcards, input):
 
 
 RNNLAB_ENV = "../workflow/envs/rnnlab.yaml"
+
+
+def corpus_length():
+    """The corpus length from stats.json once preprocessing has run, else None."""
+    path = f"{DATA_DIR}/stats.json"
+    return (
+        json.loads(open(path).read())["corpus_length"] if os.path.exists(path) else None
+    )
+
+
+def training_jobs():
+    """The resolved settings of each training job this run is about to start, in config order."""
+    jobs = workflow.dag.needrun_jobs()
+    settings = [
+        json.loads(job.params.settings) for job in jobs if job.rule.name == "train"
+    ]
+    order = list(config["variants"])
+    return sorted(settings, key=lambda job: order.index(job["variant"]))
+
+
+# Before the first job: what will train, about how long it takes, where to watch.
+onstart:
+    print(
+        describe_run(training_jobs(), workflow.cores, LOGS_DIR, corpus_length()),
+        file=sys.stderr,
+    )

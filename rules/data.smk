@@ -2,7 +2,7 @@ rule download:
     output:
         text_path(),
     log:
-        "results/logs/download.log",
+        f"{LOGS_DIR}/download.log",
     conda:
         RNNLAB_ENV
     params:
@@ -18,7 +18,7 @@ rule preprocess:
     output:
         data_outputs(),
     log:
-        "results/logs/preprocess.log",
+        f"{LOGS_DIR}/preprocess.log",
     conda:
         RNNLAB_ENV
     params:

@@ -33,12 +33,12 @@ rule report:
             category="Comparison",
         ),
     log:
-        "results/logs/report.log",
+        f"{LOGS_DIR}/report.log",
     conda:
         RNNLAB_ENV
     params:
         models=input_grandparent,
-        variants=VARIANTS,
+        variants=sorted(VARIANTS),  # a set: the config's order must not rerun it
         out=output_dir,
     shell:
         "rnnlab report --models {params.models} --variants {params.variants} "

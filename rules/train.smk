@@ -11,17 +11,16 @@ rule train:
             labels={"variant": "{variant}"},
         ),
     log:
-        "results/logs/train/{variant}.log",
+        f"{LOGS_DIR}/train/{{variant}}.log",
     benchmark:
-        "results/benchmarks/train/{variant}.tsv"
+        f"{BENCHMARKS_DIR}/train/{{variant}}.tsv"
     conda:
         RNNLAB_ENV
     threads: 1
     params:
         settings=variant_settings,
-        config=CONFIG_FILES,
         data=input_dir,
         out=output_dir,
     shell:
-        "rnnlab train --config {params.config:q} --variant {wildcards.variant} "
-        "--data {params.data} --out {params.out} --threads {threads} > {log} 2>&1"
+        "rnnlab train --settings {params.settings:q} --data {params.data:q} "
+        "--out {params.out:q} --threads {threads} > {log} 2>&1"

@@ -1,11 +1,21 @@
 """Tests of rnnlab.config: schema validation with defaults, key-naming errors, variant merge."""
 
 import copy
+import json
 
 import pytest
 import yaml
+from helpers import rnnlab, tiny_config
 
-from rnnlab.config import load_config, resolve_variant, validate_config
+from rnnlab.config import (
+    coerce_overrides,
+    load_config,
+    resolve_variant,
+    selected_variants,
+    settings_from_json,
+    settings_json,
+    validate_config,
+)
 from rnnlab.errors import ConfigError
 
 MINIMAL = {"variants": {"tiny": {"cell": "gru", "impl": "torch", "hidden": 8, "lr": 1}}}
@@ -257,3 +267,132 @@ def test_sweeps_reach_rnnlab_train_as_ordinary_variants(tmp_path):
         "hidden": {"base": ["tiny"], "grid": {"hidden": [4, 16]}}}}))
     config = load_config(path)
     assert resolve_variant(config, "tiny--hidden-16")["hidden"] == 16
+def test_settings_json_is_canonical(project_root):
+    """The same values in another key order give the same JSON text, and it reads back equal."""
+    config = load_config(project_root / "config.yaml")
+    settings = resolve_variant(config, "lstm_deep")
+    reordered = dict(reversed(list(settings.items())))
+    assert settings_json(reordered) == settings_json(settings)
+    assert settings_from_json(settings_json(settings)) == settings
+    assert settings_json({**settings, "lr": 1.5}) != settings_json(settings)
+
+
+@pytest.mark.parametrize("text,named", [
+    ("not json", "not valid JSON"),
+    ("[1, 2]", "JSON object"),
+    ('{"variant": "x", "cell": "gru", "impl": "torch", "hidden": 0, "lr": 1}',
+     r"variants\.x\.hidden"),
+])
+def test_bad_settings_json_is_refused(text, named):
+    """--settings that is not JSON, not an object or has a bad value names the problem."""
+    with pytest.raises(ConfigError, match=named):
+        settings_from_json(text)
+
+
+def test_train_reads_settings_json(tiny_data, tmp_path):
+    """`rnnlab train --settings JSON` trains with exactly those settings; no file is read."""
+    config = validate_config(tiny_config(epochs=1))
+    settings = resolve_variant(config, "gru")
+    settings.update(sampling="random", seed=3)
+    result = rnnlab("train", "--settings", settings_json(settings), "--data", tiny_data,
+                    "--out", tmp_path / "out", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "out/metrics.json").read_text())
+    assert (metrics["variant"], metrics["sampling"], metrics["seed"]) == ("gru", "random", 3)
+    assert len(metrics["history"]) == 1
+
+
+def test_train_needs_settings_or_config_and_variant(tmp_path):
+    """Without --settings, or --config with --variant, train stops with one line."""
+    result = rnnlab("train", "--data", tmp_path, "--out", tmp_path / "out")
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "--settings" in result.stderr
+
+
+@pytest.mark.parametrize("given,key,expected", [
+    ({"training": {"epochs": "3"}}, ("training", "epochs"), 3),
+    ({"training": {"clip": "0.5"}}, ("training", "clip"), 0.5),
+    ({"training": {"cuda_graph": "false"}}, ("training", "cuda_graph"), False),
+    ({"training": {"sampling": "random"}}, ("training", "sampling"), "random"),
+    ({"variants": {"tiny": {"lr": "2"}}}, ("variants", "tiny", "lr"), 2),
+    ({"variants": {"tiny": {"lr": "1e-1"}}}, ("variants", "tiny", "lr"), 0.1),
+    ({"data": {"train_tokens": "500"}}, ("data", "train_tokens"), 500),
+    ({"data": {"sha1": "1234"}}, ("data", "sha1"), "1234"),  # a string in the schema stays one
+    ({"training": {"epochs": "many"}}, ("training", "epochs"), "many"),  # left to the schema
+])
+def test_command_line_strings_get_the_schema_types(given, key, expected):
+    """Strings given with snakemake --config are read as YAML where the schema wants numbers or
+    booleans, and left alone elsewhere."""
+    config = copy.deepcopy(MINIMAL)
+    for section, values in given.items():  # as Snakemake merges --config into the config
+        for name, value in values.items():
+            config.setdefault(section, {})
+            if isinstance(value, dict):
+                config[section].setdefault(name, {}).update(value)
+            else:
+                config[section][name] = value
+    coerce_overrides(config, given)
+    node = config
+    for part in key:
+        node = node[part]
+    assert node == expected and type(node) is type(expected)
+
+
+def test_a_bad_command_line_value_names_the_key():
+    """A --config string that is not a number where one is needed fails naming its key."""
+    config = copy.deepcopy(MINIMAL)
+    config["training"] = {"epochs": "many"}
+    coerce_overrides(config, {"training": {"epochs": "many"}})
+    with pytest.raises(ConfigError, match=r"training\.epochs"):
+        validate_config(config)
+
+
+def test_coercion_leaves_values_from_files_alone():
+    """Only the --config values are coerced: a quoted number in a file is still refused."""
+    config = copy.deepcopy(MINIMAL)
+    config["training"] = {"epochs": "3"}
+    coerce_overrides(config, {})
+    with pytest.raises(ConfigError, match=r"training\.epochs"):
+        validate_config(config)
+
+
+def with_generated(run) -> dict:
+    """A validated config of three variants plus one named as a sweep generates it (sweeps
+    add theirs to ``variants`` after validation)."""
+    tiny = MINIMAL["variants"]["tiny"]
+    config = validate_config({"variants": {"tiny": dict(tiny), "other": dict(tiny),
+                                           "tiny_wide": dict(tiny)}, "run": run})
+    config["variants"] = {"tiny": config["variants"]["tiny"],
+                          "other": config["variants"]["other"],
+                          "tiny--seed-1": dict(config["variants"]["tiny"]),
+                          "tiny_wide": config["variants"]["tiny_wide"]}
+    return config
+
+
+@pytest.mark.parametrize("run,selected", [
+    ("all", ["tiny", "other", "tiny--seed-1", "tiny_wide"]),
+    (["tiny"], ["tiny", "tiny--seed-1"]),
+    (["tiny--seed-1"], ["tiny--seed-1"]),
+    (["other", "tiny_wide"], ["other", "tiny_wide"]),
+])
+def test_run_selects_variants(run, selected):
+    """`run` selects all, named variants, a base with its generated variants, or one of those."""
+    assert selected_variants(with_generated(run)) == selected
+
+
+def test_run_defaults_to_all_and_results_dir_to_results():
+    """Without `run` and `results_dir`, every variant runs and results go to results/."""
+    config = validate_config(copy.deepcopy(MINIMAL))
+    assert config["run"] == "all" and config["results_dir"] == "results"
+    assert selected_variants(config) == ["tiny"]
+
+
+@pytest.mark.parametrize("run,named", [
+    (["nope"], "run: unknown variant 'nope'"),
+    ([], "run"),
+    ("some", "run"),
+])
+def test_bad_run_names_the_key(run, named):
+    """An unknown name, an empty list or a word other than all is refused naming `run`."""
+    with pytest.raises(ConfigError, match=named):
+        selected_variants(validate_config({**copy.deepcopy(MINIMAL), "run": run}))

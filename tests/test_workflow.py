@@ -1,5 +1,6 @@
 """Tests of the Snakemake pipeline in a temporary copy of the project: the whole lab end to end,
-no-op reruns, one-variant edits, single targets, the HTML report and config errors."""
+no-op reruns, one-variant edits, single targets, the HTML report, config errors, settings that
+reach the jobs exactly (--configfile, --config), `run`, `results_dir`, presets and make run."""
 
 import csv
 import json
@@ -55,13 +56,42 @@ def scheduled(result: subprocess.CompletedProcess) -> dict:
 
 
 @pytest.fixture(scope="module")
-def lab(project_root, tmp_path_factory):
+def lab_run(project_root, tmp_path_factory):
     """The whole lab run once at 2 epochs in a temporary copy of the project."""
     project = copy_project(project_root, tmp_path_factory.mktemp("lab"))
     edit_config(project, shorten)
     result = snakemake(project, "all")
     assert result.returncode == 0, result.stderr[-3000:]
+    return project, result
+
+
+@pytest.fixture(scope="module")
+def lab(lab_run):
+    return lab_run[0]
+
+
+def built_copy(lab: Path, dest: Path) -> Path:
+    """A copy of the built lab, results and Snakemake's records included."""
+    dest.mkdir(parents=True, exist_ok=True)
+    project = copy_project(lab, dest)
+    shutil.copytree(lab / "results", project / "results")
+    shutil.copytree(lab / ".snakemake", project / ".snakemake")
     return project
+
+
+def shell_commands(result: subprocess.CompletedProcess) -> list[str]:
+    """The shell commands a dry run with -p prints."""
+    return re.findall(r"^Shell command: (rnnlab .*)$", result.stdout + result.stderr, re.M)
+
+
+def test_the_run_first_says_what_it_will_do(lab_run):
+    """Before the first job, the run names the training jobs and epochs, estimates the time on
+    CPU and GPU, and says where to watch."""
+    text = lab_run[1].stderr
+    assert "rnnlab: 10 training jobs: 2 epochs of rnn_scratch" in text
+    assert re.search(r"about \d+ (s|min) here on the CPU .* about \d+ s on one GPU", text)
+    assert "tail -f results/logs/train/<variant>.log" in text
+    assert text.index("rnnlab: 10 training jobs") < text.index("rule train")
 
 
 def test_all_ten_variants_give_every_output(lab):
@@ -90,9 +120,7 @@ def test_second_dry_run_has_nothing_to_do(lab):
 
 def test_editing_one_variant_reruns_only_it_and_the_report(lab, tmp_path):
     """Changing one variant's lr schedules that variant's training and the report, no more."""
-    project = copy_project(lab, tmp_path)
-    shutil.copytree(lab / "results", project / "results")
-    shutil.copytree(lab / ".snakemake", project / ".snakemake")
+    project = built_copy(lab, tmp_path)
     edit_config(project, lambda c: c["variants"]["gru_deep"].update(lr=1.5))
     result = snakemake(project, "-n")
     assert result.returncode == 0, result.stderr
@@ -103,9 +131,7 @@ def test_editing_one_variant_reruns_only_it_and_the_report(lab, tmp_path):
 
 def test_single_target_runs_one_variant(lab, tmp_path):
     """Naming one variant's metrics.json trains that variant only."""
-    project = copy_project(lab, tmp_path)
-    shutil.copytree(lab / "results", project / "results")
-    shutil.copytree(lab / ".snakemake", project / ".snakemake")
+    project = built_copy(lab, tmp_path)
     (project / "results/models/lstm_deep/metrics.json").unlink()
     result = snakemake(project, "-n", "results/models/lstm_deep/metrics.json")
     assert scheduled(result) == {"train": 1}
@@ -196,3 +222,124 @@ def test_a_bad_sweep_fails_before_any_job(project_root, tmp_path):
     assert result.returncode != 0
     assert "sweeps.seeds.base: unknown variant 'gru_depe'" in result.stderr + result.stdout
     assert not (project / "results").exists()
+def test_same_values_elsewhere_rerun_nothing(lab, tmp_path):
+    """The same settings from a config file at another path, in another key order, rerun
+    nothing: jobs receive values, not file paths."""
+    project = built_copy(lab, tmp_path / "project")
+    config = yaml.safe_load((project / "config.yaml").read_text())
+    shuffled = {key: (dict(reversed(list(value.items()))) if isinstance(value, dict) else value)
+                for key, value in reversed(list(config.items()))}
+    shuffled["variants"] = {name: dict(reversed(list(v.items())))
+                            for name, v in shuffled["variants"].items()}
+    elsewhere = tmp_path / "somewhere" / "renamed.yaml"
+    elsewhere.parent.mkdir()
+    elsewhere.write_text(yaml.safe_dump(shuffled, sort_keys=False))
+    result = snakemake(project, "-n", "--configfile", str(elsewhere))
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {}
+
+
+def test_a_changed_value_in_another_file_reruns_its_variant(lab, tmp_path):
+    """A --configfile that changes one variant's value reruns that variant and the report."""
+    project = built_copy(lab, tmp_path / "project")
+    mine = tmp_path / "mine.yaml"
+    mine.write_text("variants: {rnn_deep: {lr: 0.5}}\n")
+    result = snakemake(project, "-n", "-p", "--configfile", str(mine))
+    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    assert ['"lr":0.5' in cmd and '"variant":"rnn_deep"' in cmd
+            for cmd in shell_commands(result) if cmd.startswith("rnnlab train")] == [True]
+
+
+@pytest.mark.parametrize("override,expected", [
+    ('training={"sampling": "random"}', '"sampling":"random"'),
+    ('training={"epochs": 3, "clip": 0.5}', '"clip":0.5,'),
+    ('training={"cuda_graph": false}', '"cuda_graph":false'),
+    ('variants={"gru_deep": {"lr": 1e-1}}', '"lr":0.1,'),
+])
+def test_config_overrides_reach_every_job_typed(lab, tmp_path, override, expected):
+    """A --config value reaches the training jobs with the schema's type and reruns them."""
+    project = built_copy(lab, tmp_path)
+    result = snakemake(project, "-n", "-p", "--config", override)
+    assert result.returncode == 0, result.stderr
+    commands = shell_commands(result)
+    changed = [cmd for cmd in commands if cmd.startswith("rnnlab train") and expected in cmd]
+    assert changed and len(changed) == scheduled(result)["train"]
+
+
+@pytest.mark.parametrize("override,named", [
+    ('training={"epochs": "many"}', "training.epochs"),
+    ('training={"sampling": "randm"}', "training.sampling"),
+    ('training={"epoch": 3}', "training.epoch"),
+    ("run=[lstm_deep,nope]", "run"),
+    ("results_dir=", "results_dir"),
+])
+def test_bad_config_overrides_fail_before_any_job(project_root, tmp_path, override, named):
+    """A --config value of the wrong type, value or key fails the run before any job, naming
+    the key."""
+    project = copy_project(project_root, tmp_path)
+    result = snakemake(project, "--config", override)
+    assert result.returncode != 0
+    assert named in result.stderr
+    assert not (project / "results").exists()
+
+
+def test_run_narrows_the_lab(lab, tmp_path):
+    """A --configfile with `run` trains only those variants, and the report holds only them."""
+    project = built_copy(lab, tmp_path / "project")
+    mine = tmp_path / "two.yaml"
+    mine.write_text("run: [lstm_deep, gru_deep]\ntraining: {seed: 1}\n")
+    result = snakemake(project, "-n", "-p", "--configfile", str(mine))
+    assert scheduled(result) == {"train": 2, "report": 1, "all": 1}
+    report = [cmd for cmd in shell_commands(result) if cmd.startswith("rnnlab report")]
+    assert "--variants gru_deep lstm_deep --out" in report[0]
+
+
+def test_results_dir_holds_every_output_and_log(project_root, tmp_path):
+    """With results_dir set, every output, log and benchmark of the run is under it."""
+    project = copy_project(project_root, tmp_path)
+    result = snakemake(project, "-n", "--config", "results_dir=elsewhere/out")
+    assert result.returncode == 0, result.stderr
+    paths = re.findall(r"^    (?:output|log|benchmark): (.*)$", result.stdout, re.M)
+    files = [path for line in paths for path in line.split(", ")]
+    assert len(files) > 30
+    assert all(path.startswith("elsewhere/out/") for path in files), files
+
+
+def test_quick_preset_dry_run(project_root, tmp_path):
+    """The quick preset schedules the whole chain, every variant, under results/quick."""
+    project = copy_project(project_root, tmp_path)
+    result = snakemake(project, "-n", "-p", "--configfile", "workflow/presets/quick.yaml")
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 10, "report": 1,
+                                 "all": 1}
+    trains = [cmd for cmd in shell_commands(result) if cmd.startswith("rnnlab train")]
+    assert all('"epochs":20' in cmd and "results/quick/models/" in cmd for cmd in trains)
+
+
+def make_run(project_root, project, *args):
+    """`make run` in a project copy with this test's Python environment (no reinstall)."""
+    shutil.copy(project_root / "Makefile", project / "Makefile")
+    venv = Path(sys.executable).parent.parent
+    return subprocess.run(["make", "-s", "-C", str(project), "run", f"VENV={venv}",
+                           "-o", f"{venv}/.installed", *args],
+                          capture_output=True, text=True, env=ENV)
+
+
+def test_make_run_takes_a_preset_and_snakemake_arguments(project_root, tmp_path):
+    """make run PRESET=quick ARGS="..." passes the preset and the arguments to Snakemake."""
+    project = copy_project(project_root, tmp_path)
+    result = make_run(project_root, project, "PRESET=quick",
+                      "ARGS=-n --cores 1 results/quick/models/gru_deep/metrics.json")
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 1}
+    unknown = make_run(project_root, project, "PRESET=nope")
+    assert unknown.returncode != 0 and "no preset 'nope' (there is: " in unknown.stderr
+    assert "quick" in unknown.stderr.split("there is:")[1]
+
+
+def test_license_and_min_version(project_root):
+    """LICENSE is the MIT licence pyproject names, and the Snakefile requires Snakemake 9."""
+    assert (project_root / "LICENSE").read_text().startswith("MIT License")
+    assert 'license = { text = "MIT" }' in (project_root / "pyproject.toml").read_text()
+    assert 'min_version("9.0")' in (project_root / "Snakefile").read_text()
+    assert '"snakemake>=9,' in (project_root / "pyproject.toml").read_text()

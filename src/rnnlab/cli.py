@@ -27,12 +27,18 @@ def cmd_preprocess(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from rnnlab.config import load_config, resolve_variant
-    from rnnlab.errors import TrainingError
+    from rnnlab.config import load_config, resolve_variant, settings_from_json
+    from rnnlab.errors import ConfigError, TrainingError
 
-    config = load_config(*args.config)
-    settings = resolve_variant(config, args.variant,
-                               {"epochs": args.epochs, "device": args.device})
+    overrides = {"epochs": args.epochs, "device": args.device}
+    if args.settings is not None:  # what the pipeline passes: one variant's resolved settings
+        if args.config or args.variant:
+            raise ConfigError("give either --settings, or --config with --variant, not both")
+        settings = settings_from_json(args.settings, overrides)
+    elif args.config and args.variant:
+        settings = resolve_variant(load_config(*args.config), args.variant, overrides)
+    else:
+        raise ConfigError("give --settings JSON, or --config FILE... with --variant NAME")
     if args.threads is not None and args.threads < 1:
         raise TrainingError(f"--threads must be at least 1, got {args.threads}")
     from rnnlab.train import train
@@ -86,9 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=cmd_preprocess)
 
     sub = commands.add_parser("train", help="train one variant of config.yaml")
-    sub.add_argument("--config", required=True, nargs="+", metavar="FILE",
+    sub.add_argument("--settings", metavar="JSON",
+                     help="one variant's resolved settings as JSON (what the pipeline passes)")
+    sub.add_argument("--config", nargs="+", metavar="FILE",
                      help="config.yaml; further files override its keys in order")
-    sub.add_argument("--variant", required=True, help="a name under variants:")
+    sub.add_argument("--variant", help="a name under variants: (with --config)")
     sub.add_argument("--data", required=True, help="the directory rnnlab preprocess wrote")
     sub.add_argument("--out", required=True, help="output directory (results/models/NAME)")
     sub.add_argument("--epochs", type=int, help="override the config's epochs")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import itertools
+import json
+import math
 import re
 from importlib import resources
 from pathlib import Path
@@ -252,3 +254,115 @@ def add_sweep_variants(config: dict) -> dict:
     for name, (_, settings) in generated.items():
         variants.setdefault(name, settings)
     return config
+def settings_json(settings: dict) -> str:
+    """A variant's resolved settings as canonical JSON (sorted keys, no spaces): the same values
+    give the same text whatever file or key order they came from, so Snakemake reruns a job
+    exactly when this text changes."""
+    return json.dumps(settings, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def settings_from_json(text: str, overrides: dict | None = None) -> dict:
+    """The settings ``rnnlab train --settings`` receives, checked against the schema, with
+    ``overrides`` applied as in resolve_variant."""
+    try:
+        settings = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise ConfigError(f"--settings is not valid JSON: {err}") from None
+    if not isinstance(settings, dict) or not isinstance(settings.get("variant"), str):
+        raise ConfigError("--settings must be a JSON object with a 'variant' name, as "
+                          "rnnlab.config.settings_json writes it")
+    name = settings["variant"]
+    config = {"data": {key: settings[key] for key in DATA_SPLIT_KEYS if key in settings},
+              "variants": {name: {key: value for key, value in settings.items()
+                                  if key not in ("variant", *DATA_SPLIT_KEYS)}}}
+    return resolve_variant(validate_config(config), name, overrides)
+
+
+def _schema_at(schema: dict, path: tuple, root: dict) -> list[dict]:
+    """The subschemas that apply to the value at ``path`` (following $ref, allOf, anyOf, oneOf
+    and additionalProperties); empty when the schema does not know the path."""
+    found = [schema]
+    if "$ref" in schema:
+        found.append(root["$defs"][schema["$ref"].split("/")[-1]])
+    for sub in list(found):
+        for combined in ("allOf", "anyOf", "oneOf"):
+            for part in sub.get(combined, []):
+                found += _schema_at(part, (), root)
+    if not path:
+        return found
+    key, rest = path[0], path[1:]
+    children = []
+    for sub in found:
+        if key in sub.get("properties", {}):
+            children.append(sub["properties"][key])
+        elif isinstance(sub.get("additionalProperties"), dict):
+            children.append(sub["additionalProperties"])
+    return [deeper for child in children for deeper in _schema_at(child, rest, root)]
+
+
+def _coerce(text: str, schemas: list[dict]):
+    """A command-line string read as YAML reads it, kept only where the schema wants that type
+    (integer, number, boolean); other strings stay strings and the schema judges them."""
+    import yaml
+
+    types = set()
+    for sub in schemas:
+        kind = sub.get("type", [])
+        types |= set(kind if isinstance(kind, list) else [kind])
+    if not types & {"integer", "number", "boolean"}:
+        return text
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return text
+    if isinstance(value, bool):
+        return value if "boolean" in types else text
+    if isinstance(value, int) and types & {"integer", "number"}:
+        return value
+    if isinstance(value, float) and "number" in types:
+        return value
+    if "number" in types:  # PyYAML reads 1e-3 (no dot) as a string; Python does not
+        try:
+            number = float(text)
+        except ValueError:
+            return text
+        return number if math.isfinite(number) else text
+    return text
+
+
+def coerce_overrides(config: dict, overrides: dict) -> dict:
+    """Give the values of ``snakemake --config`` (``overrides``, already merged into ``config``)
+    the schema's types. Snakemake reads nested --config values as strings (``training={"epochs":
+    3}`` gives ``"3"``); this reads each such string as config.yaml would, where the schema
+    expects a number or boolean. Returns ``config``."""
+    schema = load_schema()
+
+    def walk(node: dict, given: dict, path: tuple) -> None:
+        for key, value in given.items():
+            here = (*path, key)
+            if isinstance(value, dict) and isinstance(node.get(key), dict):
+                walk(node[key], value, here)
+            elif isinstance(value, str) and node.get(key) == value:
+                node[key] = _coerce(value, _schema_at(schema, here, schema))
+            elif isinstance(value, list) and node.get(key) == value:
+                items = [s.get("items", {}) for s in _schema_at(schema, here, schema)]
+                node[key] = [_coerce(v, items) if isinstance(v, str) else v for v in value]
+
+    walk(config, overrides or {}, ())
+    return config
+
+
+def selected_variants(config: dict) -> list[str]:
+    """The variants that ``run`` selects, in config order: ``all``, or a list of names where a
+    base variant also selects the variants its sweeps generate (``<base>--...``) and a generated
+    name selects itself alone. An unknown name is a ConfigError naming the key."""
+    names = list(config["variants"])
+    run = config.get("run", "all")
+    if run == "all":
+        return names
+    unknown = [name for name in run if name not in config["variants"]]
+    if unknown:
+        raise ConfigError(f"config key run: unknown variant {', '.join(map(repr, unknown))} "
+                          f"(valid: all, or some of {', '.join(names)})")
+    return [name for name in names
+            if name in run or name.split("--", 1)[0] in run]
