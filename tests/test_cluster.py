@@ -95,3 +95,14 @@ def test_grouped_profile_packs_training_jobs_into_fewer_slurm_jobs(tmp_path):
     sizes = [group.split("\nrule ")[0].count("    rule train:") for group in groups]
     assert sum(sizes) == len(variants()) and max(sizes) <= size["train_gpu"]
     assert len(groups) == -(-len(variants()) // size["train_gpu"]) < len(variants())
+
+
+@pytest.mark.parametrize("profile", ["slurm-gpu", "slurm-gpu-grouped"])
+def test_slurm_signals_training_jobs_before_the_time_limit(profile):
+    """The profiles ask sbatch to send SIGTERM to the job steps (where rnnlab train runs, not
+    only the batch shell) ahead of the time limit, with time to write resume.pt."""
+    train = yaml.safe_load((PROFILE.parent / profile / "config.yaml").read_text())
+    extra = train["set-resources"]["train"]["slurm_extra"]
+    found = re.fullmatch(r"'--signal=(B:)?TERM@(\d+)'", extra)
+    assert found and found.group(1) is None
+    assert 30 <= int(found.group(2)) < 60 * train["set-resources"]["train"]["runtime"]

@@ -1,5 +1,7 @@
 """Tests of rnnlab.plan: the estimate printed before a run, from measured per-epoch costs."""
 
+import re
+
 import pytest
 
 from rnnlab.config import load_config, resolve_variant
@@ -48,7 +50,8 @@ def test_the_lab_estimate_is_minutes_on_cpu_and_about_a_minute_on_gpu(lab):
     """The lab at 500 epochs on 2 cores is many minutes; on one GPU about a minute."""
     text = describe_run(lab, 2, "results/logs")
     assert "10 training jobs: 500 epochs of rnn_scratch" in text
-    cpu, gpu = (part.split(" on ")[0] for part in text.split("about ")[1:3])
+    cpu, gpu = re.search(r"about (\d+ \w+) here on the CPU.* about (\d+ \w+) on one GPU",
+                         text).groups()
     assert cpu.endswith("min") and 5 <= int(cpu.split()[0]) <= 60
     assert gpu.endswith(" s") or gpu == "2 min"
     assert "results/logs/train/<variant>.log" in text
