@@ -396,3 +396,28 @@ def test_bad_run_names_the_key(run, named):
     """An unknown name, an empty list or a word other than all is refused naming `run`."""
     with pytest.raises(ConfigError, match=named):
         selected_variants(validate_config({**copy.deepcopy(MINIMAL), "run": run}))
+
+
+def test_the_exercises_preset_replicates_the_pairs_and_sweeps_rnn_scratch(project_root):
+    """exercises.yaml: 47 jobs, n >= 5 seeds per exercise group, 4 values each of hidden,
+    num_steps and lr around rnn_scratch, under results/exercises."""
+    from rnnlab.config import selected_variants
+
+    config = load_config(project_root / "config.yaml",
+                         project_root / "workflow/presets/exercises.yaml")
+    assert config["results_dir"] == "results/exercises"
+    selected = selected_variants(config)
+    assert len(selected) == 47
+    for base in ("rnn_concise", "rnn_deep", "gru_deep", "lstm_deep", "rnn_scratch",
+                 "gru_scratch", "gru_concise"):
+        group = [name for name in selected
+                 if name == base or name.startswith(f"{base}--seed-")]
+        seeds = {resolve_variant(config, name)["seed"] for name in group}
+        assert len(group) == len(seeds) >= 5, base
+    base = resolve_variant(config, "rnn_scratch")
+    for key in ("hidden", "num_steps", "lr"):
+        swept = [resolve_variant(config, name) for name in selected
+                 if name.startswith(f"rnn_scratch--{key}-")]
+        assert len({settings[key] for settings in swept} - {base[key]}) == 4, key
+        for settings in swept:  # one key at a time: all else as rnn_scratch
+            assert {k for k in settings if settings[k] != base[k]} == {key, "variant"}
