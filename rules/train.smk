@@ -3,6 +3,8 @@ rule train:
         data_outputs(),
     output:
         checkpoint=f"{MODELS_DIR}/{{variant}}/checkpoint.pt",
+        best=f"{MODELS_DIR}/{{variant}}/best.pt",
+        history=f"{MODELS_DIR}/{{variant}}/history.csv",
         metrics=f"{MODELS_DIR}/{{variant}}/metrics.json",
         curve=report(
             f"{MODELS_DIR}/{{variant}}/curve.png",

@@ -1,14 +1,20 @@
 """Shared fixtures: the project root and a tiny preprocessed corpus."""
 
+import os
 from pathlib import Path
 
 import pytest
+import torch
 
 from rnnlab.data import preprocess
 from rnnlab.download import bundled_corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_LINES = 120  # about 4000 characters of The Time Machine
+# Tiny models run fastest on one thread, and on a shared 2-core machine several threads per
+# test process spin against each other (10x slower under load); subprocesses inherit it.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="session")

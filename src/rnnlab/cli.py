@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         args.func(args)
     except RnnlabError as err:
         print(f"rnnlab {args.command}: error: {err}", file=sys.stderr)
-        return 1
+        return getattr(err, "exit_code", 1)
     except KeyboardInterrupt:
         print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
         return 130

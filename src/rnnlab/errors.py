@@ -31,3 +31,12 @@ class GenerationError(RnnlabError):
 
 class ExportError(RnnlabError):
     """A model cannot be exported (a missing package, or the exporter failed)."""
+
+
+class TrainingInterrupted(TrainingError):
+    """A training job stopped on SIGTERM or SIGINT (after saving what it can resume from). The
+    command exits with 128 + the signal's number, as a shell reports a job killed by it."""
+
+    def __init__(self, message: str, signum: int):
+        super().__init__(message)
+        self.exit_code = 128 + signum
