@@ -102,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--epochs", type=int, help="override the config's epochs")
     sub.add_argument("--device", help="override the config's device: auto, cpu or cuda")
     sub.add_argument("--threads", type=int, help="torch intra-op threads")
-    sub.add_argument("--quiet", action="store_true", help="no progress bar")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     sub.set_defaults(func=cmd_train)
 
     sub = commands.add_parser("report", help="compare the trained variants")
@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=cmd_report)
 
     sub = commands.add_parser("generate", help="sample text from a checkpoint")
-    sub.add_argument("--checkpoint", required=True, help="a checkpoint.pt of rnnlab train")
+    sub.add_argument("--checkpoint", required=True, help="checkpoint.pt (last epoch) or best.pt")
     sub.add_argument("--prefix", required=True, help="text to warm the state up on")
     sub.add_argument("--num-preds", type=int, default=50, help="tokens to generate (50)")
     sub.add_argument("--strategy", choices=["greedy", "sample", "beam"], default="greedy",
