@@ -519,3 +519,15 @@ def test_embedding_and_tying_reach_the_checkpoint(impl, tiny_data, tmp_path):
                     "--prefix", "time traveller", "--num-preds", 10)
     assert result.returncode == 0, result.stderr
     assert result.stdout.removesuffix("\n") == metrics["predictions"]["time traveller"]
+
+
+def test_rnnlab_train_runs_a_generated_variant_by_name(tiny_data, tmp_path):
+    """`rnnlab train --config FILE --variant <base>--seed-3` trains the sweep's variant."""
+    config = tiny_config(epochs=1)
+    config["sweeps"] = {"seeds": {"base": ["gru"], "grid": {"seed": [3]}}}
+    config_path = write_config(tmp_path / "config.yaml", config)
+    result = rnnlab("train", "--config", config_path, "--variant", "gru--seed-3", "--data",
+                    tiny_data, "--out", tmp_path / "out", "--quiet")
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
+    assert (metrics["variant"], metrics["seed"], metrics["hidden"]) == ("gru--seed-3", 3, 16)
