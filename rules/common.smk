@@ -105,9 +105,14 @@ def training_jobs():
     return sorted(settings, key=lambda job: order.index(job["variant"]))
 
 
+def parallel_jobs():
+    """How many jobs run at once: --cores here, or --jobs with a cluster executor."""
+    return workflow.global_resources["_cores"].value or workflow.nodes
+
+
 # Before the first job: what will train, about how long it takes, where to watch.
 onstart:
     print(
-        describe_run(training_jobs(), workflow.cores, LOGS_DIR, corpus_length()),
+        describe_run(training_jobs(), parallel_jobs(), LOGS_DIR, corpus_length()),
         file=sys.stderr,
     )

@@ -421,3 +421,16 @@ def test_the_exercises_preset_replicates_the_pairs_and_sweeps_rnn_scratch(projec
         assert len({settings[key] for settings in swept} - {base[key]}) == 4, key
         for settings in swept:  # one key at a time: all else as rnn_scratch
             assert {k for k in settings if settings[k] != base[k]} == {key, "variant"}
+
+
+def test_run_selects_what_a_sweep_generates():
+    """With a real sweep, naming its base selects the generated variants, and naming one
+    generated variant selects it alone."""
+    config = copy.deepcopy(MINIMAL)
+    config["variants"]["other"] = dict(config["variants"]["tiny"])
+    config["sweeps"] = {"seeds": {"base": ["tiny", "other"], "grid": {"seed": [1, 2]}}}
+    generated = ["tiny--seed-1", "tiny--seed-2"]
+    selected = selected_variants(validate_config({**copy.deepcopy(config), "run": ["tiny"]}))
+    assert sorted(selected) == sorted(["tiny", *generated])
+    alone = validate_config({**copy.deepcopy(config), "run": ["other--seed-2"]})
+    assert selected_variants(alone) == ["other--seed-2"]
