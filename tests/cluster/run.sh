@@ -5,7 +5,9 @@
 #     account lab, with one GPU (gres/gpu=1) allocated, one Slurm job per variant;
 #   - no other rule went to Slurm (download, preprocess, report and all run locally);
 #   - every variant wrote metrics.json for 2 epochs, with the device it resolved (auto) recorded,
-#     and the report, once src/rnnlab/report/ exists.
+#     and the report, once src/rnnlab/report/ exists;
+#   - a training job signalled through Slurm (scancel --signal=TERM, as the profile's --signal
+#     does before a time limit) writes resume.pt, and the next run resumes from it and finishes.
 # The pipeline runs in a temporary copy of the project (Snakefile, rules/, workflow/, a 2-epoch
 # config.yaml), so the repository's results/ is untouched. Every daemon it starts is stopped on
 # exit, pass or fail. Needs root (and apt-get when Slurm is not installed): without them it
@@ -218,3 +220,56 @@ print(f"test-cluster: {len(variants)} training jobs COMPLETED through Slurm "
       f"metrics.json for every variant, device {'/'.join(sorted(seen_devices))}"
       + ("; report written" if with_report else "; report not checked (no report.py yet)"))
 PY
+
+# ---- a signal through Slurm: the job writes resume.pt, and the next run resumes from it ------
+# One variant that would train for hours gets SIGTERM through `scancel --signal=TERM` (to the job
+# steps, as the profile's --signal does before a time limit). checkpoint_every is larger than
+# epochs, so resume.pt can only come from the job's signal handler. The rerun asks for 2 epochs
+# more than resume.pt holds, so it ends quickly, and must say it resumed.
+SIG_VARIANT=rnn_concise
+cat >"$P/signal.yaml" <<YAML
+run: [$SIG_VARIANT]
+results_dir: results/signal
+training: {epochs: 100000, checkpoint_every: 1000000, eval_every: 1000}
+YAML
+SIG_DIR=$P/results/signal/models/$SIG_VARIANT
+SIG_LOG=$P/results/signal/logs/train/$SIG_VARIANT.log
+note "signal: snakemake $SIG_VARIANT (100000 epochs) through slurm-gpu, then scancel --signal=TERM"
+snakemake "results/signal/models/$SIG_VARIANT/metrics.json" \
+  --workflow-profile workflow/profiles/slurm-gpu \
+  --default-resources slurm_account=lab slurm_partition=gpu \
+  --slurm-init-seconds-before-status-checks 2 --configfile signal.yaml >"$WORK/signal.log" 2>&1 &
+SIG_PID=$!
+JOB=""
+for _ in $(seq 1 180); do   # wait until the job runs and has finished an epoch or two
+  JOB=$(squeue -h -t RUNNING -o "%i %k" | awk -v c="rule_train_wildcards_$SIG_VARIANT" '$2 == c {print $1}')
+  [ -n "$JOB" ] && [ -f "$SIG_LOG" ] && grep -q "epoch 1/" "$SIG_LOG" && break
+  sleep 1
+done
+[ -n "$JOB" ] || fail "signal: the training job of $SIG_VARIANT never ran (see $WORK/signal.log)"
+sleep 3
+note "signal: scancel --signal=TERM $JOB"
+scancel --signal=TERM "$JOB"
+wait "$SIG_PID" && fail "signal: snakemake succeeded although its training job was signalled"
+[ -f "$SIG_DIR/resume.pt" ] || { tail -n 20 "$SIG_LOG" >&2; fail "signal: no resume.pt after SIGTERM"; }
+grep -q "resume.pt" "$SIG_LOG" || fail "signal: the job's log does not say it wrote resume.pt"
+SIG_EPOCH=$(python -c "import sys, torch; print(torch.load(sys.argv[1], weights_only=True)['epoch'])" "$SIG_DIR/resume.pt")
+note "signal: the job wrote resume.pt at epoch $SIG_EPOCH: $(grep "resume.pt" "$SIG_LOG" | tail -n 1)"
+
+snakemake "results/signal/models/$SIG_VARIANT/metrics.json" \
+  --workflow-profile workflow/profiles/slurm-gpu \
+  --default-resources slurm_account=lab slurm_partition=gpu \
+  --slurm-init-seconds-before-status-checks 2 --configfile signal.yaml \
+  --config "training={\"epochs\": $((SIG_EPOCH + 2))}" >"$WORK/resume.log" 2>&1 \
+  || fail "signal: the rerun failed (see $WORK/resume.log and $SIG_LOG)"
+grep -q "resumed $SIG_VARIANT from epoch $SIG_EPOCH" "$SIG_LOG" \
+  || fail "signal: the rerun did not resume from epoch $SIG_EPOCH ($(tail -n 3 "$SIG_LOG"))"
+python - "$SIG_DIR/metrics.json" "$((SIG_EPOCH + 2))" <<'PY' || fail "signal: the resumed run's metrics are wrong"
+import json
+import sys
+
+metrics = json.load(open(sys.argv[1]))
+assert [row["epoch"] for row in metrics["history"]] == list(range(1, int(sys.argv[2]) + 1))
+PY
+[ ! -e "$SIG_DIR/resume.pt" ] || fail "signal: resume.pt is still there after the job finished"
+note "signal: the rerun resumed from epoch $SIG_EPOCH through Slurm and finished at $((SIG_EPOCH + 2))"
