@@ -24,6 +24,7 @@ from rnnlab.data import (
     tokenize,
 )
 from rnnlab.download import bundled_corpus
+from rnnlab.errors import TrainingError
 from rnnlab.generate import greedy
 from rnnlab.job import LOCK_FILE
 from rnnlab.models import build_model
@@ -261,6 +262,16 @@ def test_bad_input_gives_one_line_and_no_outputs(change, args, message, tiny_dat
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
     assert message in result.stderr
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def test_patience_needs_held_out_text(tiny_data, tmp_path):
+    """Early stopping without held-out text is refused before anything is written."""
+    config = tiny_config(patience=3)
+    config["data"]["val_tokens"] = 0
+    settings = resolve_variant(validate_config(config), "gru")
+    with pytest.raises(TrainingError, match="data.val_tokens=0 holds out no text"):
+        train(settings, tiny_data, tmp_path / "out", progress=False)
+    assert not (tmp_path / "out").exists()
 
 
 def held_out_ids(settings, data):

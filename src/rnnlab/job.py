@@ -45,7 +45,7 @@ def folder_lock(folder: Path, job: str) -> Iterator[Path]:
                                 " wait for it to finish or stop it") from None
         except OSError as err:
             raise TrainingError(f"cannot lock {str(path)!r}: {err.strerror}") from None
-        started = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
         os.ftruncate(fd, 0)
         os.write(fd, f"pid {os.getpid()} on {socket.gethostname()}, started {started}, "
                      f"{job}\n".encode())

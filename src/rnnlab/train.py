@@ -107,14 +107,18 @@ def make_step(model, optimizer, settings: dict, device: torch.device, ids: torch
 
 def check_data(stats: dict, settings: dict, data_dir, corpus: torch.Tensor,
                train_ids: torch.Tensor) -> None:
-    """Refuse data preprocessed with other settings than the config's, and a ``train_tokens``
-    the corpus cannot give: training on fewer tokens than asked would make metrics.json (which
-    reports the asked number) and every comparison with other runs wrong."""
+    """Refuse data preprocessed with other settings than the config's, early stopping without
+    held-out text, and a ``train_tokens`` the corpus cannot give: training on fewer tokens than
+    asked would make metrics.json (which reports the asked number) and every comparison with
+    other runs wrong."""
     for key in ("token", "min_freq"):
         if stats.get(key) != settings[key]:
             raise TrainingError(f"data in {str(data_dir)!r} was preprocessed with {key} "
                                 f"{stats.get(key)!r}, but the config asks for {settings[key]!r}"
                                 " (run rnnlab preprocess again)")
+    if settings["patience"] and not settings["val_tokens"]:
+        raise TrainingError(f"training.patience={settings['patience']} counts held-out "
+                            "evaluations, but data.val_tokens=0 holds out no text")
     if settings["train_tokens"] and len(train_ids) < settings["train_tokens"]:
         raise TrainingError(f"data.train_tokens={settings['train_tokens']} is more than the "
                             f"{len(train_ids)} tokens the corpus of {len(corpus)} has before its "
@@ -134,9 +138,9 @@ def check_divergence(mean_loss: float, vocab_size: int, settings: dict, epoch: i
     last = f"the last good checkpoint is {resume_path}" if resume_path.exists() else \
         "no checkpoint was written yet"
     raise TrainingError(f"variant {settings['variant']!r} diverged at epoch {epoch}: its mean "
-                        f"training loss {mean_loss:.4g} is not below {limit:.3g}, "
-                        f"{DIVERGENCE_FACTOR:g} x log({vocab_size}) of the uniform model "
-                        f"(try a smaller lr); {last}")
+                        f"training loss {mean_loss:.4g} is not below {limit:.3g} = "
+                        f"{DIVERGENCE_FACTOR:g} x log({vocab_size}), where guessing uniformly "
+                        f"gives log({vocab_size}) (try a smaller lr); {last}")
 
 
 def evaluations_since_best(history: list[dict], best_epoch: int | None) -> int:
