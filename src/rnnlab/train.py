@@ -343,7 +343,7 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
                 history_csv.close()
     print(f"perplexity {metrics['train_perplexity']:.1f}, "
           f"{metrics['tokens_per_second']:.1f} tokens/sec on {device}")
-    best_note = f" (best.pt: epoch {best_epoch})" if best_epoch is not None else ""
+    best_note = f" (epoch {best_epoch})" if best_epoch is not None else ""
     print(f"wrote {CHECKPOINT_FILE}, {BEST_FILE}{best_note}, {METRICS_FILE}, {HISTORY_FILE} and "
           f"{CURVE_FILE} to {out_dir}", file=sys.stderr)
     return metrics
