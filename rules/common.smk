@@ -84,6 +84,33 @@ def input_grandparent(wildcards, input):
     return os.path.dirname(os.path.dirname(input[0]))
 
 
+def replicates_output():
+    """replicates.csv when some variants differ only in seed (the report writes it then)."""
+    from rnnlab.report.stats import has_replicates
+
+    settings = [resolve_variant(config, variant) for variant in VARIANTS]
+    return [f"{REPORT_DIR}/replicates.csv"] if has_replicates(settings) else []
+
+
+def selected_sweeps():
+    """The config's sweeps that have a base among the selected variants (``run:``)."""
+    return {
+        name: spec
+        for name, spec in config.get("sweeps", {}).items()
+        if set(spec["base"]) & set(VARIANTS)
+    }
+
+
+def sweep_outputs():
+    """One sweep-<name>.png per selected sweep."""
+    return [f"{REPORT_DIR}/sweep-{name}.png" for name in selected_sweeps()]
+
+
+def sweeps_json():
+    """The selected sweeps as JSON for `rnnlab report --sweeps`."""
+    return json.dumps(selected_sweeps(), sort_keys=True)
+
+
 RNNLAB_ENV = "../workflow/envs/rnnlab.yaml"
 
 

@@ -2,6 +2,16 @@ rule report:
     input:
         model_outputs("metrics.json"),
     output:
+        *report(
+            replicates_output(),
+            caption="../workflow/report/replicates.rst",
+            category="Replicates",
+        ),
+        *report(
+            sweep_outputs(),
+            caption="../workflow/report/sweep.rst",
+            category="Sweeps",
+        ),
         table=report(
             f"{REPORT_DIR}/comparison.md",
             caption="../workflow/report/comparison.rst",
@@ -39,7 +49,8 @@ rule report:
     params:
         models=input_grandparent,
         variants=sorted(VARIANTS),  # a set: the config's order must not rerun it
+        sweeps=sweeps_json(),
         out=output_dir,
     shell:
         "rnnlab report --models {params.models} --variants {params.variants} "
-        "--out {params.out} > {log} 2>&1"
+        "--sweeps {params.sweeps:q} --out {params.out} > {log} 2>&1"

@@ -18,7 +18,7 @@ from helpers import rnnlab, tiny_config
 from rnnlab.config import resolve_variant, validate_config
 from rnnlab.errors import RnnlabError
 from rnnlab.plots import plot_curve
-from rnnlab.report import COLUMNS, OUTPUTS, VARIANT_ORDER, build_report, figures
+from rnnlab.report import COLUMNS, OUTPUTS, VARIANT_ORDER, build_report, figures, stats, sweeps
 from rnnlab.report.overlap import overlap_fractions
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -65,10 +65,12 @@ def fake_metrics(variant, *, start=25.0, end=1.2, val=4.0, tps=10_000.0, epochs=
     return {**metrics, **settings}
 
 
+HOURS: dict[str, int] = {}
+
+
 def _hour(variant: str) -> float:
     """A start time an hour apart for each name, so that fake jobs never overlap."""
-    names = [*LAB, "alpha", "zeta"]
-    return 1_767_225_600.0 + 3600 * (names.index(variant) if variant in names else len(names))
+    return 1_767_225_600.0 + 3600 * HOURS.setdefault(variant, len(HOURS))
 
 
 def write_models(root: Path, *runs: dict) -> Path:
@@ -394,8 +396,9 @@ def test_prediction_column_is_headed_by_the_configured_prefix(tmp_path, no_plots
                                                                "the time gru_deep"]
 
 
-def tiny_pipeline(project_root: Path, dest: Path) -> Path:
-    """The project with one small variant trained for one epoch on a slice of the text."""
+def tiny_pipeline(project_root: Path, dest: Path, sweeps: dict | None = None) -> Path:
+    """The project with one small variant trained for one epoch on a slice of the text (and
+    the variants ``sweeps`` generates from it)."""
     import yaml
 
     from rnnlab.download import bundled_corpus
@@ -408,28 +411,56 @@ def tiny_pipeline(project_root: Path, dest: Path) -> Path:
     config["data"].update(url=str(bundled_corpus()), train_tokens=1200, val_tokens=600)
     config["training"].update(epochs=1, eval_every=1, checkpoint_every=1, num_preds=10)
     config["variants"] = {"gru_deep": {**config["variants"]["gru_deep"], "hidden": 16}}
+    if sweeps:
+        config["sweeps"] = sweeps
     (dest / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     return dest
 
 
-def test_comparison_html_shows_in_snakemake_report(project_root, tmp_path):
-    """`snakemake --report` of a one-epoch run carries comparison.html as an inline HTML page
-    (not a download) holding the comparison table."""
-    project = tiny_pipeline(project_root, tmp_path)
+def snakemake_run(project: Path, *args) -> subprocess.CompletedProcess:
     env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
                                                   os.environ.get("PATH", "")])}
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=project,
+                          capture_output=True, text=True, env=env)
+
+
+def embedded(report_page: str, path: str, mime: str) -> bytes:
+    """The bytes of ``path`` in a `snakemake --report` page, shown inline as ``mime``."""
+    name = path.rsplit("/", 1)[-1]
+    entry = re.search(rf'"{re.escape(path)}": \{{"name": "{re.escape(name)}".*?'
+                      rf'"mime_type": "{mime}".*?filename={re.escape(name)};base64,'
+                      r'([A-Za-z0-9+/=]+)', report_page)
+    assert entry, f"{path} is not in the report as {mime}"
+    return base64.b64decode(entry.group(1))
+
+
+def test_comparison_html_shows_in_snakemake_report(project_root, tmp_path):
+    """`snakemake --report` of a one-epoch run with a seeds sweep carries comparison.html as an
+    inline HTML page (not a download) holding the comparison table, and replicates.csv and
+    sweep-seeds.png, which the config's sweep adds to the report rule's outputs."""
+    sweeps_config = {"seeds": {"base": ["gru_deep"], "grid": {"seed": [7]}}}
+    project = tiny_pipeline(project_root, tmp_path, sweeps_config)
     for args in (["--cores", "1", "all"], ["--report", "report.html"]):
-        result = subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=project,
-                                capture_output=True, text=True, env=env)
+        result = snakemake_run(project, *args)
         assert result.returncode == 0, result.stderr[-3000:]
     report_page = (project / "report.html").read_text()
-    entry = re.search(r'"results/report/comparison.html": \{"name": "comparison.html".*?'
-                      r'"mime_type": "text/html".*?'
-                      r'filename=comparison.html;base64,([A-Za-z0-9+/=]+)', report_page)
-    assert entry, "comparison.html is not in the report as text/html"
-    embedded = base64.b64decode(entry.group(1)).decode("utf-8")
-    assert embedded == (project / "results/report/comparison.html").read_text()
-    assert ">gru_deep</td>" in embedded and embedded.count("data:image/png;base64,") == 3
+    page = embedded(report_page, "results/report/comparison.html", "text/html").decode()
+    assert page == (project / "results/report/comparison.html").read_text()
+    assert ">gru_deep (n = 2)</td>" in page and page.count("data:image/png;base64,") == 4
+    replicates = pd.read_csv(project / "results/report/replicates.csv")
+    assert replicates["group"].tolist() == ["gru_deep"] and replicates["n"].tolist() == [2]
+    assert embedded(report_page, "results/report/sweep-seeds.png", "image/png")[:8] == PNG_MAGIC
+    assert "results/report/replicates.csv" in report_page
+
+
+def test_report_outputs_follow_the_config(project_root, tmp_path):
+    """Without sweeps or replicates the report rule promises neither replicates.csv nor a
+    sweep figure."""
+    project = tiny_pipeline(project_root, tmp_path)
+    result = snakemake_run(project, "-n", "--cores", "1", "results/report/comparison.md")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "results/report/comparison.html" in result.stdout
+    assert "replicates.csv" not in result.stdout and "sweep-" not in result.stdout
 
 
 # ---- honest speed ---------------------------------------------------------------------------
@@ -518,7 +549,7 @@ def test_perplexity_figure_stars_each_best_epoch():
     runs = [fake_metrics("gru_scratch", best_epoch=10), fake_metrics("gru_concise"),
             fake_metrics("lstm_deep", best_epoch=15)]
     runs[0]["history"][9]["val_perplexity"] = 1.5
-    fig = figures.perplexity_figure(runs)
+    fig = figures.perplexity_figure(stats.replicate_groups(runs))
     train_ax, val_ax = fig.axes
     stars = [(line.get_xdata()[0], line.get_ydata()[0]) for line in val_ax.get_lines()
              if line.get_marker() == "*"]
@@ -552,3 +583,184 @@ def test_bad_values_give_one_line_naming_file_and_key(edit, key, tmp_path):
     assert str(tmp_path / "models" / "gru_deep" / "metrics.json") in line
     assert f"bad value: {key}:" in line
     assert not (tmp_path / "report").exists()
+
+
+# ---- replicates and sweeps ------------------------------------------------------------------
+
+
+def seeds(variant, values, **kw):
+    """``variant`` and its generated replicates <variant>--seed-<s>, one final training
+    perplexity (and best held-out) per value."""
+    runs = []
+    for i, value in enumerate(values):
+        name = variant if i == 0 else f"{variant}--seed-{i}"
+        runs.append(fake_metrics(name, **{"end": value, "val": value + 3, **kw}, seed=i,
+                                 **({"cell": LAB[variant][0], "impl": LAB[variant][1],
+                                     "layers": LAB[variant][2], "hidden": LAB[variant][3],
+                                     "lr": LAB[variant][4]} if i else {})))
+    return runs
+
+
+@pytest.mark.parametrize("name, group", [
+    ("gru_deep", "gru_deep"), ("gru_deep--seed-3", "gru_deep"),
+    ("rnn_scratch--hidden-64--seed-2", "rnn_scratch--hidden-64"),
+    ("rnn_scratch--seed-2--lr-0.5", "rnn_scratch--lr-0.5"),
+    ("rnn_scratch--seeds-2", "rnn_scratch--seeds-2"),
+])
+def test_group_name_drops_the_seed_segment(name, group):
+    """A replicate group is named after the variant without its --seed-<value> segment."""
+    assert stats.group_name(name) == group
+
+
+def test_groups_join_only_variants_that_differ_in_seed_alone():
+    """gru_deep and two seeds form one group (base first); a seed variant with another hidden
+    size stands alone under its own name."""
+    runs = [*seeds("gru_deep", [1.1, 1.2, 1.3]), fake_metrics("lstm_deep")]
+    odd = {**runs[1], "variant": "gru_deep--seed-9", "hidden": 8, "seed": 9}
+    groups = stats.replicate_groups([runs[2], *runs[:2], odd, runs[3]])
+    assert [(g.name, g.variants) for g in groups] == [
+        ("gru_deep", ["gru_deep", "gru_deep--seed-2", "gru_deep--seed-1"]),
+        ("gru_deep--seed-9", ["gru_deep--seed-9"]), ("lstm_deep", ["lstm_deep"])]
+    assert stats.has_replicates(runs) and not stats.has_replicates([runs[0], runs[3]])
+
+
+def test_summary_and_welch_against_hand_computed_values():
+    """[1, 2, 3, 4]: mean 2.5, sample sd sqrt(5/3), 95% CI half-width t(0.975, 3) = 3.182 times
+    sd / 2. Welch on [1, 2, 3] vs [4, 5, 6, 7]: t = -3.5 / sqrt(1/3 + (5/3)/4) = -4.04 with
+    4.96 degrees of freedom, p = 0.0101."""
+    summary = stats.summarise([1.0, 2.0, 3.0, 4.0])
+    assert summary.n == 4 and summary.mean == 2.5
+    assert summary.std == pytest.approx(math.sqrt(5 / 3))
+    assert summary.ci95 == pytest.approx(3.182446 * math.sqrt(5 / 3) / 2, rel=1e-6)
+    assert stats.summarise([7.0]) == stats.Summary(1, 7.0, None, None)
+    assert stats.welch_p([1.0, 2.0, 3.0], [4.0, 5.0, 6.0, 7.0]) == pytest.approx(0.010077,
+                                                                                 rel=1e-4)
+    assert stats.welch_p([1.0, 1.0], [2.0, 2.0]) is None  # no spread: undefined
+
+
+def test_replicates_csv_gives_n_mean_std_ci_per_group(tmp_path, no_plots):
+    """replicates.csv has a row per group of two or more, with the promised columns and the
+    hand-computed statistics; singletons are not in it."""
+    runs = [*seeds("gru_deep", [1.0, 2.0, 3.0, 4.0]), *seeds("lstm_deep", [2.0, 4.0]),
+            fake_metrics("rnn_deep")]
+    summary = build_report(write_models(tmp_path / "models", *runs), tmp_path / "report")
+    frame = pd.read_csv(tmp_path / "report" / "replicates.csv")
+    assert list(frame.columns) == ["group", "n"] + [
+        f"{key}_{part}" for key in ("train_perplexity", "best_val_perplexity",
+                                    "tokens_per_second") for part in ("mean", "std", "ci95")]
+    assert frame["group"].tolist() == ["lstm_deep", "gru_deep"]
+    gru = frame.set_index("group").loc["gru_deep"]
+    assert gru["n"] == 4 and gru["train_perplexity_mean"] == pytest.approx(2.5)
+    assert gru["best_val_perplexity_mean"] == pytest.approx(5.5)
+    assert gru["train_perplexity_std"] == pytest.approx(math.sqrt(5 / 3))
+    assert gru["train_perplexity_ci95"] == pytest.approx(3.182446 * math.sqrt(5 / 3) / 2)
+    assert gru["tokens_per_second_std"] == 0
+    lstm = frame.set_index("group").loc["lstm_deep"]
+    assert lstm["train_perplexity_ci95"] == pytest.approx(12.706205 * math.sqrt(2) / math.sqrt(2))
+    assert [g.n for g in summary["groups"]] == [1, 2, 4]
+    md = (tmp_path / "report" / "comparison.md").read_text()
+    assert "| gru_deep (n = 4) |" in md and "| 2.50 ± 2.05 |" in md
+    assert "| rnn_deep |" in md and "replicates.csv" in md
+
+
+def test_no_replicates_no_replicates_csv(tmp_path, no_plots):
+    """Without variants that differ only in seed there is no replicates.csv."""
+    build_report(write_models(tmp_path / "models", *ten_runs()[:3]), tmp_path / "report")
+    assert not (tmp_path / "report" / "replicates.csv").exists()
+
+
+@pytest.mark.parametrize("gru, lstm, verdict", [
+    ([1.0, 1.2, 1.1], [3.1, 3.3, 3.0], "significant at 5%"),
+    ([1.0, 1.2, 1.1], [1.1, 1.3, 1.0], "not significant at 5%"),
+])
+def test_groups_are_compared_with_welch(gru, lstm, verdict, tmp_path, no_plots):
+    """Deep GRU against deep LSTM with three seeds each: n, means with CIs, p and a plain
+    verdict at 5%."""
+    runs = [*seeds("gru_deep", gru), *seeds("lstm_deep", lstm)]
+    md = md_of(tmp_path, *runs)
+    answer = md.split("(exercise 9.3-2)")[1].split("###")[0]
+    p = stats.welch_p(gru, lstm)
+    gru_ci, lstm_ci = stats.summarise(gru), stats.summarise(lstm)
+    assert "Over seeds (n = 3 vs 3; mean ± 95% confidence interval; Welch's t-test)" in answer
+    assert (f"final training perplexity {gru_ci.mean:.2f} ± {gru_ci.ci95:.2f} vs "
+            f"{lstm_ci.mean:.2f} ± {lstm_ci.ci95:.2f} (p = {p:.2g}, {verdict})") in answer
+    assert "tokens/s 10,000 ± 0 vs 10,000 ± 0 (no spread in either group" in answer
+    assert "one run cannot tell" not in answer
+    assert "gru_deep against lstm_deep" in answer
+
+
+def test_one_run_cannot_tell(tmp_path, no_plots):
+    """With n = 1 on a side, the answer says one run cannot tell, and runs no test."""
+    md = md_of(tmp_path, *seeds("gru_deep", [1.0, 1.2]), fake_metrics("lstm_deep"),
+               fake_metrics("gru_concise"), fake_metrics("gru_scratch"))
+    answer = md.split("(exercise 9.3-2)")[1].split("###")[0]
+    assert ("lstm_deep has one run (n = 1), and one run cannot tell whether a difference is "
+            "more than seed-to-seed noise") in answer
+    assert "Welch" not in answer and "significant" not in answer
+    assert ("gru_concise and gru_scratch have one run each (n = 1), and one run cannot tell"
+            in md)
+
+
+def test_group_curves_have_confidence_bands(tmp_path):
+    """perplexity.png draws a group of replicates as its mean with a 95% band, a single run
+    without one; speed.png and the sweep figures are real PNGs."""
+    from matplotlib.collections import PolyCollection
+
+    from rnnlab.plots import pyplot
+
+    runs = [*seeds("gru_deep", [1.0, 1.4, 1.2]), fake_metrics("lstm_deep")]
+    groups = stats.replicate_groups(runs)
+    fig = figures.perplexity_figure(groups)
+    train_ax, val_ax = fig.axes
+    bands = [c for c in train_ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 1 and len([c for c in val_ax.collections
+                                    if isinstance(c, PolyCollection)]) == 1
+    mean_line = train_ax.get_lines()[0]
+    assert mean_line.get_label() == "gru_deep (n = 3)"
+    assert mean_line.get_ydata()[-1] == pytest.approx(1.2)
+    pyplot().close(fig)
+    specs = {"seeds": {"base": ["gru_deep"], "grid": {"seed": [1, 2]}}}
+    build_report(write_models(tmp_path / "models", *runs), tmp_path / "report",
+                 sweep_specs=specs)
+    for name in ("speed.png", "sweep-seeds.png"):
+        data = (tmp_path / "report" / name).read_bytes()
+        assert data[:8] == PNG_MAGIC and len(data) > 20_000
+
+
+def test_sweep_figure_per_swept_key(tmp_path, no_plots):
+    """A sweep of hidden and lr, replicated over seeds, gives sweep-<name>.png with a row of
+    panels per swept key, and the members of the sweep are its base and generated names."""
+    base = fake_metrics("rnn_scratch", hidden=512, lr=1)
+    runs = [base]
+    for hidden in (64, 128):
+        for lr in (1, 2):
+            for seed in (1, 2):
+                runs.append(fake_metrics(f"rnn_scratch--hidden-{hidden}--lr-{lr}--seed-{seed}",
+                                         cell="rnn", impl="scratch", hidden=hidden, lr=lr,
+                                         seed=seed, end=1 + hidden / 100 + seed / 10))
+    spec = {"base": ["rnn_scratch"], "grid": {"hidden": [64, 128], "lr": [1, 2],
+                                              "seed": [1, 2]}}
+    members = sweeps.sweep_members(spec, "rnn_scratch", [*runs, fake_metrics("rnn_deep")])
+    assert [m["variant"] for m in members] == [m["variant"] for m in runs]
+    fig = sweeps.sweep_figure("grid", spec, runs, stats.replicate_groups(runs))
+    assert len(fig.axes) == 2 * 3  # hidden and lr, three results each
+    hidden_ax = fig.axes[1]
+    assert hidden_ax.get_xlabel() == "hidden" and hidden_ax.get_ylabel().startswith("final")
+    sweeps.pyplot().close(fig)
+
+
+@pytest.mark.parametrize("specs, message", [
+    ("[1]", "expected a mapping"),
+    ('{"s": {"base": [], "grid": {"seed": [1]}}}', "sweep 's' needs base"),
+    ('{"s": {"base": ["a"], "grid": {"seed": []}}}', "sweep 's' needs grid"),
+    ('{"../x": {"base": ["a"], "grid": {"seed": [1]}}}', "sweep name '../x'"),
+    ("{not json", "--sweeps is not JSON"),
+])
+def test_bad_sweeps_give_one_line(specs, message, tmp_path):
+    """`rnnlab report --sweeps` with a malformed mapping exits 1 with one line naming it."""
+    write_models(tmp_path / "models", fake_metrics("gru_deep"))
+    result = rnnlab("report", "--models", tmp_path / "models", "--out", tmp_path / "report",
+                    "--sweeps", specs)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert message in line

@@ -46,10 +46,22 @@ def cmd_train(args: argparse.Namespace) -> None:
     train(settings, args.data, args.out, threads=args.threads, progress=not args.quiet)
 
 
+def _json_argument(flag: str, text: str | None):
+    import json
+
+    from rnnlab.errors import DataError
+
+    try:
+        return None if text is None else json.loads(text)
+    except ValueError as err:
+        raise DataError(f"{flag} is not JSON ({err}): {text!r:.80}") from None
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     from rnnlab.report import build_report
 
-    build_report(args.models, args.out, variants=args.variants)
+    build_report(args.models, args.out, variants=args.variants,
+                 sweep_specs=_json_argument("--sweeps", args.sweeps))
     print(f"wrote the comparison report to {args.out}", file=sys.stderr)
 
 
@@ -109,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--models", required=True, help="directory of <variant>/metrics.json")
     sub.add_argument("--variants", nargs="+", help="only these variants (default: all found)")
     sub.add_argument("--out", required=True, help="output directory")
+    sub.add_argument("--sweeps", metavar="JSON",
+                     help="the config's sweeps: mapping as JSON (one sweep-<name>.png each)")
     sub.set_defaults(func=cmd_report)
 
     sub = commands.add_parser("generate", help="sample text from a checkpoint")

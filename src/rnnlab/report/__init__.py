@@ -1,30 +1,35 @@
 """``rnnlab report``: read every ``<models>/*/metrics.json`` and write the comparison of the
 variants: comparison.csv, comparison.md and comparison.html (a table, then the lab's questions
 answered from the measured numbers, then the figures), perplexity.png, gru_vs_lstm.png and
-speed.png.
+speed.png; with replicates (variants that differ only in seed) replicates.csv; with sweeps one
+sweep-<name>.png each.
 
 The package is split by concept: metrics (reading and checking metrics.json), overlap (did the
-jobs share the machine), tables (the comparison table), answers (the lab's questions), figures
-(the PNGs), markdown and html (the two documents) and formats (how numbers read). pandas,
-matplotlib and jinja2 are imported only when a report is built, so importing it is fast."""
+jobs share the machine), stats (replicate groups, confidence intervals, Welch's t-test), tables
+(the comparison table), answers (the lab's questions), figures and sweeps (the PNGs), markdown
+and html (the two documents) and formats (how numbers read). pandas, matplotlib, scipy and
+jinja2 are imported only when a report is built, so importing it is fast."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from rnnlab.fileio import atomic_write_text
-from rnnlab.report import figures
-from rnnlab.report.answers import answer_questions, deep_pair
+from rnnlab.report import figures, sweeps
+from rnnlab.report.answers import answer_questions, deep_pair, representative
 from rnnlab.report.formats import devices
 from rnnlab.report.html import render_html
 from rnnlab.report.markdown import render_markdown
 from rnnlab.report.metrics import VARIANT_ORDER, load_metrics, read_metrics
 from rnnlab.report.overlap import overlap_fractions, overlapped, summary
+from rnnlab.report.stats import replicate_groups, replicates_rows, write_replicates
 from rnnlab.report.tables import COLUMNS, prediction_prefix, summary_row, write_csv
 
 OUTPUTS = ("comparison.csv", "comparison.md", "comparison.html", "perplexity.png",
            "gru_vs_lstm.png", "speed.png")
-__all__ = ["COLUMNS", "OUTPUTS", "VARIANT_ORDER", "build_report", "load_metrics", "read_metrics"]
+REPLICATES = "replicates.csv"
+__all__ = ["COLUMNS", "OUTPUTS", "REPLICATES", "VARIANT_ORDER", "build_report", "load_metrics",
+           "read_metrics"]
 
 
 def _context(runs: list[dict], models_dir) -> str:
@@ -34,11 +39,15 @@ def _context(runs: list[dict], models_dir) -> str:
 
 
 def build_report(models_dir: str | Path, out_dir: str | Path,
-                 variants: list[str] | None = None) -> dict:
+                 variants: list[str] | None = None, sweep_specs: dict | None = None) -> dict:
     """Read ``models_dir/*/metrics.json`` (only ``variants`` if given) and write OUTPUTS under
-    ``out_dir``, each atomically. Returns {variants, rows, answers, files}."""
+    ``out_dir``, each atomically, with REPLICATES when some variants differ only in seed and a
+    sweep-<name>.png per entry of ``sweep_specs`` (the config's ``sweeps:``). Returns
+    {variants, groups, rows, answers, files}."""
+    sweep_specs = sweeps.check_sweeps(sweep_specs or {})
     runs = load_metrics(models_dir, variants)
     fractions = overlap_fractions(runs)
+    groups = replicate_groups(runs)
     prefix = prediction_prefix(runs)
     names = [m["variant"] for m in runs]
     report = {
@@ -46,14 +55,20 @@ def build_report(models_dir: str | Path, out_dir: str | Path,
         "context": _context(runs, models_dir), "prefix": prefix,
         "overlap": summary(runs, fractions), "overlapped": overlapped(names, fractions),
         "rows": [summary_row(m, prefix, fractions[m["variant"]]) for m in runs],
-        "answers": answer_questions(runs, fractions),
+        "groups": groups, "replicates": replicates_rows(groups), "sweeps": list(sweep_specs),
+        "answers": answer_questions(runs, fractions, groups),
     }
     out = Path(out_dir)
-    pngs = [figures.plot_perplexity(runs, out / "perplexity.png"),
-            figures.plot_gru_vs_lstm(*deep_pair(runs), out / "gru_vs_lstm.png", fractions),
-            figures.plot_speed(runs, out / "speed.png", fractions)]
+    reps = [representative(group) for group in groups]
+    pngs = [figures.plot_perplexity(groups, out / "perplexity.png"),
+            figures.plot_gru_vs_lstm(*deep_pair(reps), out / "gru_vs_lstm.png", fractions),
+            figures.plot_speed(groups, out / "speed.png", fractions),
+            *(sweeps.plot_sweep(name, spec, runs, groups, out / f"sweep-{name}.png")
+              for name, spec in sweep_specs.items())]
     files = [write_csv(report["rows"], out / "comparison.csv"),
              atomic_write_text(out / "comparison.md", render_markdown(report)),
              atomic_write_text(out / "comparison.html", render_html(report, pngs)), *pngs]
-    return {"variants": names, "rows": report["rows"], "answers": report["answers"],
-            "files": files}
+    if report["replicates"]:
+        files.append(write_replicates(groups, out / REPLICATES))
+    return {"variants": names, "groups": groups, "rows": report["rows"],
+            "answers": report["answers"], "files": files}

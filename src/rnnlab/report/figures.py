@@ -1,7 +1,8 @@
 """The comparison figures: perplexity.png (every variant per epoch), gru_vs_lstm.png (exercise
 9.3-2 per epoch and per second) and speed.png (training tokens per second). Colour by cell, line
-style by implementation, a star at each variant's best held-out epoch; speeds measured while
-jobs overlapped carry the overlap beside them."""
+style by implementation, a star at each variant's best held-out epoch; a group of replicates is
+its mean with a 95% confidence band (error bars on speed.png); speeds measured while jobs
+overlapped carry the overlap beside them."""
 
 from __future__ import annotations
 
@@ -21,12 +22,42 @@ from rnnlab.plots import (
 )
 from rnnlab.report.formats import devices
 from rnnlab.report.overlap import caveat, percent
+from rnnlab.report.stats import Group, group_history, summarise
 
 IMPL_COLOURS = {"scratch": "tab:orange", "torch": "tab:blue"}
 
 
-def _styles(runs: list[dict]) -> list[dict]:
-    return variant_styles([(m["cell"], m["impl"]) for m in runs])
+def _styles(groups: list[Group]) -> list[dict]:
+    return variant_styles([(g.members[0]["cell"], g.members[0]["impl"]) for g in groups])
+
+
+def _label(group: Group) -> str:
+    return f"{group.name} (n = {group.n})" if group.n > 1 else group.members[0]["variant"]
+
+
+def _as_group(metrics: dict) -> Group:
+    """The group a representative of the answers stands for, or a group of one run."""
+    return metrics.get("group") or Group(metrics["variant"], [metrics])
+
+
+def _mean_curves(train_ax, val_ax, group: Group, style: dict, label: str,
+                 held_label: str | None = None, held_linestyle: str | None = None,
+                 x_of=None) -> bool:
+    """_curves of the group's mean history, with its 95% bands; ``x_of`` maps the mean
+    history to x values (epochs by default)."""
+    history, bands = group_history(group)
+    metrics = {**group.members[0], "history": history}
+    if group.n > 1:
+        metrics["best_epoch"] = None  # the best epoch of the mean curve
+    xs = x_of(history) if x_of else [row["epoch"] for row in history]
+    held = _curves(train_ax, val_ax, xs, metrics, style, label, held_label, held_linestyle)
+    x_by_epoch = dict(zip((row["epoch"] for row in history), xs, strict=True))
+    for ax, key in ((train_ax, "train_perplexity"), (val_ax, "val_perplexity")):
+        band = bands.get(key)
+        if band:
+            ax.fill_between([x_by_epoch[e] for e in band], *zip(*band.values(), strict=True),
+                            color=style["color"], alpha=0.2, linewidth=0)
+    return held
 
 
 def _curves(train_ax, val_ax, xs: list, metrics: dict, style: dict, label: str,
@@ -65,16 +96,15 @@ def _impl_legend(ax, runs: list[dict]) -> None:
     ax.legend(handles=handles, loc="upper right", fontsize=8)
 
 
-def perplexity_figure(runs: list[dict]):
+def perplexity_figure(groups: list[Group]):
     """Training (left) and held-out (right, markers, a star at the best) perplexity per
-    epoch."""
+    epoch of each group (its mean and 95% band where it has several seeds)."""
     plt = pyplot()
     fig, (train_ax, val_ax) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True,
                                            layout="constrained")
     any_held_out = False
-    for metrics, style in zip(runs, _styles(runs), strict=True):
-        epochs = [row["epoch"] for row in metrics["history"]]
-        any_held_out |= _curves(train_ax, val_ax, epochs, metrics, style, metrics["variant"])
+    for group, style in zip(groups, _styles(groups), strict=True):
+        any_held_out |= _mean_curves(train_ax, val_ax, group, style, _label(group))
     if not any_held_out:
         val_ax.text(0.5, 0.5, "no held-out perplexity in the metrics", ha="center",
                     va="center", transform=val_ax.transAxes)
@@ -83,14 +113,14 @@ def perplexity_figure(runs: list[dict]):
     for ax in (train_ax, val_ax):
         log_perplexity_axis(ax)
         integer_epochs(ax)
-    _impl_legend(val_ax, runs)
+    _impl_legend(val_ax, [g.members[0] for g in groups])
     fig.legend(loc="outside right upper", title="variant")
     return fig
 
 
-def plot_perplexity(runs: list[dict], path: Path) -> Path:
+def plot_perplexity(groups: list[Group], path: Path) -> Path:
     """perplexity.png (see perplexity_figure)."""
-    return save_figure(perplexity_figure(runs), path)
+    return save_figure(perplexity_figure(groups), path)
 
 
 def plot_gru_vs_lstm(gru: dict | None, lstm: dict | None, path: Path,
@@ -108,13 +138,13 @@ def plot_gru_vs_lstm(gru: dict | None, lstm: dict | None, path: Path,
         return save_figure(fig, path)
     fig, (by_epoch, by_time) = plt.subplots(1, 2, figsize=(12, 4.8), sharey=True,
                                             layout="constrained")
-    for metrics, style in zip(present, _styles(present), strict=True):
-        history = metrics["history"]
-        epochs = [row["epoch"] for row in history]
-        seconds = list(accumulate(row["seconds"] for row in history))
-        for ax, xs in ((by_epoch, epochs), (by_time, seconds)):
-            _curves(ax, ax, xs, metrics, {**style, "linestyle": "-"},
-                    f"{metrics['variant']} train", f"{metrics['variant']} held-out", "--")
+    groups = [_as_group(m) for m in present]
+    for group, style in zip(groups, _styles(groups), strict=True):
+        name = _label(group)
+        for ax, x_of in ((by_epoch, None),
+                         (by_time, lambda h: list(accumulate(row["seconds"] for row in h)))):
+            _mean_curves(ax, ax, group, {**style, "linestyle": "-"}, f"{name} train",
+                         f"{name} held-out", "--", x_of)
     by_epoch.set(xlabel="epoch", ylabel="perplexity", title="per epoch")
     by_time.set(xlabel="cumulative training seconds", title="per second of training")
     integer_epochs(by_epoch)
@@ -125,34 +155,43 @@ def plot_gru_vs_lstm(gru: dict | None, lstm: dict | None, path: Path,
     if len(present) == 1:
         title += f": no deep {'LSTM' if lstm is None else 'GRU'} found, only one model shown"
     fig.suptitle(title)
-    _note(fig, caveat([m["variant"] for m in present], fractions or {}), 160)
+    _note(fig, caveat([m for g in groups for m in g.variants], fractions or {}), 160)
     return save_figure(fig, path)
 
 
-def plot_speed(runs: list[dict], path: Path, fractions: dict | None = None) -> Path:
-    """Horizontal bars of training tokens per second, coloured by implementation; each bar of a
-    job that overlapped others says by how much."""
+def plot_speed(groups: list[Group], path: Path, fractions: dict | None = None) -> Path:
+    """Horizontal bars of training tokens per second, coloured by implementation; a group of
+    replicates is its mean with a 95% confidence error bar; each bar of a job that overlapped
+    others says by how much."""
     plt = pyplot()
     from matplotlib.patches import Patch
     from matplotlib.ticker import StrMethodFormatter
 
     fractions = fractions or {}
-    speeds = [m["tokens_per_second"] for m in runs]
-    fig, ax = plt.subplots(figsize=(9, 1.8 + 0.45 * len(runs)), layout="constrained")
-    bars = ax.barh(range(len(runs)), speeds,
-                   color=[IMPL_COLOURS.get(m["impl"], "tab:gray") for m in runs])
-    ax.set_yticks(range(len(runs)), [m["variant"] for m in runs])
+    summaries = [summarise([m["tokens_per_second"] for m in g.members]) for g in groups]
+    speeds = [s.mean for s in summaries]
+    errors = [s.ci95 or 0.0 for s in summaries]
+    fig, ax = plt.subplots(figsize=(9, 1.8 + 0.45 * len(groups)), layout="constrained")
+    impls = [g.members[0]["impl"] for g in groups]
+    bars = ax.barh(range(len(groups)), speeds, xerr=errors, capsize=3,
+                   color=[IMPL_COLOURS.get(i, "tab:gray") for i in impls])
+    ax.set_yticks(range(len(groups)), [_label(g) for g in groups])
     ax.invert_yaxis()
-    labels = [f"{s:,.0f}" + (f" (overlapped {percent(fractions[m['variant']])})"
-                             if fractions.get(m["variant"]) else "")
-              for s, m in zip(speeds, runs, strict=True)]
+    labels = []
+    for group, summary in zip(groups, summaries, strict=True):
+        shares = [fractions.get(name) for name in group.variants]
+        share = None if None in shares else max(shares)
+        labels.append(f"{summary.mean:,.0f}"
+                      + (f" ± {summary.ci95:,.0f}" if summary.ci95 is not None else "")
+                      + (f" (overlapped {percent(share)})" if share else ""))
     ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
-    ax.set_xlim(0, max(speeds) * 1.45 if max(speeds) > 0 else 1)
+    top = max(s + e for s, e in zip(speeds, errors, strict=True))
+    ax.set_xlim(0, top * 1.5 if top > 0 else 1)
+    runs = [m for g in groups for m in g.members]
     ax.set(xlabel="training tokens per second", title=f"Training speed on {devices(runs)}")
-    impls = sorted({m["impl"] for m in runs})
     ax.xaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    fig.legend(handles=[Patch(color=IMPL_COLOURS.get(i, "tab:gray"), label=i) for i in impls],
-               title="impl", loc="outside right upper")
+    fig.legend(handles=[Patch(color=IMPL_COLOURS.get(i, "tab:gray"), label=i)
+                        for i in sorted(set(impls))], title="impl", loc="outside right upper")
     ax.grid(True, axis="x", alpha=0.3)
     _note(fig, caveat([m["variant"] for m in runs], fractions), 120)
     return save_figure(fig, path)

@@ -81,9 +81,12 @@ def read_metrics(path: str | Path) -> dict:
 
 
 def order(metrics: dict) -> tuple:
-    """The sort key of a variant: DESIGN.md's table first, other names alphabetically."""
+    """The sort key of a variant: DESIGN.md's table first, other names alphabetically, and a
+    generated variant (<base>--<key>-<value>) right after its base."""
     name = metrics["variant"]
-    return (VARIANT_ORDER.index(name) if name in VARIANT_ORDER else len(VARIANT_ORDER), name)
+    base = name.split("--")[0]
+    return (VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER), base,
+            name)
 
 
 def load_metrics(models_dir: str | Path, variants: list[str] | None = None) -> list[dict]:

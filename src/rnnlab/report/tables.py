@@ -1,5 +1,6 @@
-"""The comparison table: one row per variant as numbers (comparison.csv) and as display text
-with readable headers, shared by comparison.md and comparison.html."""
+"""The comparison table: one row per variant as numbers (comparison.csv), and one row per
+replicate group as display text with readable headers (mean ± 95% CI where a group has several
+seeds), shared by comparison.md and comparison.html."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from rnnlab.fileio import atomic_write_text
 from rnnlab.report.formats import ppl
 from rnnlab.report.overlap import percent
+from rnnlab.report.stats import Group, summarise
 
 COLUMNS = ("variant", "cell", "impl", "layers", "hidden", "lr", "sampling", "epochs",
            "num_params", "train_perplexity", "val_perplexity", "best_val_perplexity",
@@ -72,19 +74,48 @@ def prediction_header(prefix: str | None) -> str:
     return f'"{prefix}" →' if prefix is not None else "prediction"
 
 
-def display_rows(rows: list[dict], prefix: str | None) -> list[dict]:
-    """The rows as text under readable headers, the prediction last under its prefix."""
-    return [{**{header: fmt(row[key]) for header, key, fmt in DISPLAY_COLUMNS},
-             prediction_header(prefix): row["prediction"]} for row in rows]
+# The columns a group of replicates shows as mean ± 95% CI.
+GROUP_KEYS = ("train_perplexity", "val_perplexity", "best_val_perplexity", "val_train_ratio",
+              "train_seconds", "tokens_per_second")
+
+
+def _group_cells(group: Group, rows: list[dict]) -> dict:
+    """The display cells of a group of two or more replicates."""
+    cells = {"variant": f"{group.name} (n = {group.n})"}
+    for header, key, fmt in DISPLAY_COLUMNS:
+        values = [row[key] for row in rows]
+        if key in GROUP_KEYS and None not in values:
+            summary = summarise(values)
+            cells[header] = f"{fmt(summary.mean)} ± {fmt(summary.ci95)}"
+    epochs = [row["best_epoch"] for row in rows]
+    if None not in epochs and len(set(epochs)) > 1:
+        cells["best epoch"] = f"{min(epochs)}-{max(epochs)}"
+    overlaps = [row["overlap"] for row in rows]
+    cells["overlap"] = percent(None if None in overlaps else max(overlaps))
+    return cells
+
+
+def display_rows(rows: list[dict], prefix: str | None, groups: list[Group]) -> list[dict]:
+    """One row of text per group under readable headers, the prediction (of the group's first
+    member) last under its prefix."""
+    by_variant = {row["variant"]: row for row in rows}
+    shown = []
+    for group in groups:
+        members = [by_variant[name] for name in group.variants]
+        cells = {header: fmt(members[0][key]) for header, key, fmt in DISPLAY_COLUMNS}
+        if group.n > 1:
+            cells.update(_group_cells(group, members))
+        shown.append({**cells, prediction_header(prefix): members[0]["prediction"]})
+    return shown
 
 
 def _markdown_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def markdown_table(rows: list[dict], prefix: str | None) -> list[str]:
+def markdown_table(rows: list[dict], prefix: str | None, groups: list[Group]) -> list[str]:
     """The table as Markdown lines; '|' in user text is escaped."""
-    shown = display_rows(rows, prefix)
+    shown = display_rows(rows, prefix, groups)
     headers = [*(h for h, _, _ in DISPLAY_COLUMNS), prediction_header(prefix)]
     lines = ["| " + " | ".join(_markdown_cell(h) for h in headers) + " |",
              "|" + "|".join("---:" if h in NUMBER_HEADERS else "---" for h in headers) + "|"]
