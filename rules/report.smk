@@ -53,4 +53,4 @@ rule report:
         out=output_dir,
     shell:
         "rnnlab report --models {params.models} --variants {params.variants} "
-        "--sweeps {params.sweeps:q} --out {params.out} > {log} 2>&1"
+        "--out {params.out} --sweeps {params.sweeps:q} > {log} 2>&1"

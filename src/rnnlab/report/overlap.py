@@ -62,13 +62,17 @@ def caveat(names: list[str], fractions: dict[str, float | None]) -> str:
     known = {name: fractions.get(name) for name in names}
     shared = [f"{name} {percent(f)}" for name, f in known.items() if f]
     unknown = [name for name, f in known.items() if f is None]
+    if len(shared) > 3:  # a long list hides the point: say how many and the most
+        worst = max(f for f in known.values() if f)
+        shared = [f"{len(shared)} of these {len(known)} runs, up to {percent(worst)}"]
     if shared:
         return ("this was measured while other training jobs ran on the same machine (share of "
                 f"training time overlapped: {', '.join(shared)}); it is not a clean comparison: "
                 f"run {BENCHMARK} for one")
     if unknown:
-        return (f"when {' and '.join(unknown)} trained is not recorded, so other jobs may have "
-                f"shared the machine; run {BENCHMARK} for a clean comparison")
+        who = " and ".join(unknown) if len(unknown) <= 2 else f"{len(unknown)} of these runs"
+        return (f"when {who} trained is not recorded, so other jobs may have shared the "
+                f"machine; run {BENCHMARK} for a clean comparison")
     return ""
 
 
