@@ -50,6 +50,15 @@ def test_defaults_are_filled_in():
     (("variants", "tiny", "epochs"), 0, "variants.tiny.epochs"),
     (("variants", "tiny", "colour"), "red", "variants.tiny.colour"),
     (("bogus",), 1, "bogus"),
+    (("variants", "tiny", "hidden"), 8.0, "variants.tiny.hidden: 8.0 is not of type 'integer'"),
+    (("training", "batch_size"), 4.0, "training.batch_size: 4.0 is not of type 'integer'"),
+    (("variants", "tiny", "layers"), True, "variants.tiny.layers"),
+    (("variants", "tiny", "lr"), 1e300, "variants.tiny.lr"),
+    (("training", "seed"), 10**23, "training.seed"),
+    (("variants", "tiny", "reset_after"), False, "variants.tiny.reset_after: false"),
+    (("data", "url"), "http://", "data.url: malformed URL 'http://'"),
+    (("data", "url"), "http://host:99999/t.txt", "data.url: malformed URL"),
+    (("data", "url"), "http://[::1/t.txt", "data.url: malformed URL"),
 ])
 def test_bad_values_name_the_key(path, value, named):
     """Unknown keys and bad values are refused with the dotted key in the message."""
@@ -267,6 +276,8 @@ def test_sweeps_reach_rnnlab_train_as_ordinary_variants(tmp_path):
         "hidden": {"base": ["tiny"], "grid": {"hidden": [4, 16]}}}}))
     config = load_config(path)
     assert resolve_variant(config, "tiny--hidden-16")["hidden"] == 16
+
+
 def test_settings_json_is_canonical(project_root):
     """The same values in another key order give the same JSON text, and it reads back equal."""
     config = load_config(project_root / "config.yaml")
@@ -434,3 +445,34 @@ def test_run_selects_what_a_sweep_generates():
     assert sorted(selected) == sorted(["tiny", *generated])
     alone = validate_config({**copy.deepcopy(config), "run": ["other--seed-2"]})
     assert selected_variants(alone) == ["other--seed-2"]
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+@pytest.mark.parametrize("impl", ["scratch", "torch"])
+@pytest.mark.parametrize("reset_after", [None, True, False])
+def test_schema_and_build_model_agree_on_reset_after(cell, impl, reset_after):
+    """A variant's reset_after passes validation exactly when build_model accepts it."""
+    from rnnlab.models import build_model
+
+    variant = {"cell": cell, "impl": impl, "hidden": 4, "lr": 1}
+    options = {} if reset_after is None else {"reset_after": reset_after}
+    try:
+        build_model(cell, impl, 5, 4, **options)
+        builds = True
+    except ValueError:
+        builds = False
+    try:
+        validate_config({"variants": {"v": {**variant, **options}}})
+        valid = True
+    except ConfigError as err:
+        assert "variants.v.reset_after" in str(err)
+        valid = False
+    assert valid == builds
+
+
+def test_a_config_with_a_non_utf8_byte_is_one_config_error(tmp_path):
+    """A config file that is not UTF-8 is a ConfigError naming the file and the byte."""
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("variants: {}  # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"latin1\.yaml.*not UTF-8.*byte 0xe9 at offset 19"):
+        load_config(path)

@@ -4,12 +4,13 @@ arguments and then loads its state."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import torch
 
 from rnnlab.errors import CheckpointError
-from rnnlab.fileio import atomic_write
+from rnnlab.fileio import atomic_write_bytes
 
 FORMAT = "rnnlab-checkpoint"
 VERSION = 1
@@ -39,7 +40,11 @@ def save_checkpoint(path: str | Path, **payload) -> Path:
     ``settings`` (the resolved variant settings) and ``history``.
     """
     payload = {"format": FORMAT, "version": VERSION, **payload}
-    return atomic_write(path, lambda tmp: torch.save(payload, tmp))
+    # Serialised in memory first: torch.save writing to a full disk fails with a cryptic
+    # RuntimeError ("unexpected pos"), a plain write with OSError "No space left on device".
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:

@@ -1,12 +1,14 @@
 """The ``rnnlab`` command line. Each pipeline stage is a subcommand, so every stage also runs by
-hand. Known errors print one line (``rnnlab: error: ...``) and exit 1; heavy modules (torch,
-matplotlib) are imported only by the subcommand that needs them."""
+hand. Known errors, a user's path that the OS refuses and a bad command line print one line
+(``rnnlab COMMAND: error: ...``) and exit 1; heavy modules (torch, matplotlib) are imported only
+by the subcommand that needs them."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
+from rnnlab import __version__
 from rnnlab.errors import RnnlabError
 
 
@@ -83,12 +85,36 @@ def cmd_export(args: argparse.Namespace) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors as one line and exit status 1, like every other error of
+    rnnlab (an unknown or missing flag, a word that is not a number, a value not among the
+    choices): scripts and tests check one status, and stderr holds one line to read."""
+
+    def error(self, message: str):
+        self.exit(1, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _example(*lines: str) -> dict:
+    """The parts of a subcommand's --help below its options: an example run."""
+    return {"epilog": "example:\n" + "\n".join(f"  {line}" for line in lines),
+            "formatter_class": argparse.RawDescriptionHelpFormatter}
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="rnnlab", description="The recurrent-network lab of Dive into Deep Learning.")
+    parser = _Parser(
+        prog="rnnlab", description="The recurrent-network lab of Dive into Deep Learning.",
+        **_example("rnnlab preprocess --text results/data/timemachine.txt --out results/data",
+                   "rnnlab COMMAND --help"))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sub = commands.add_parser("download", help="fetch a text and check its SHA-1")
+    sub = commands.add_parser(
+        "download", help="fetch a text and check its SHA-1",
+        description="Fetch a text over http(s), from file:// or a path, and check its SHA-1.",
+        **_example("rnnlab download --url "
+                   "http://d2l-data.s3-accelerate.amazonaws.com/timemachine.txt \\",
+                   "    --sha1 090b5e7e70c295757f55df93cb0a180b9691891a "
+                   "--out results/data/timemachine.txt"))
     sub.add_argument("--url", required=True, help="http(s) or file:// URL, or a local path")
     sub.add_argument("--sha1", help="expected SHA-1 (hex)")
     sub.add_argument("--out", required=True, help="where to write the text")
@@ -96,14 +122,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--retries", type=int, default=3, help="retries after the first try (3)")
     sub.set_defaults(func=cmd_download)
 
-    sub = commands.add_parser("preprocess", help="tokenize a text into vocab, corpus and stats")
+    sub = commands.add_parser(
+        "preprocess", help="tokenize a text into vocab, corpus and stats",
+        description="Tokenize a text into vocab.json, corpus.int32 and stats.json.",
+        **_example("rnnlab preprocess --text results/data/timemachine.txt --token char "
+                   "--out results/data"))
     sub.add_argument("--text", required=True, help="the text file")
-    sub.add_argument("--token", default="char", help="char or word (char)")
+    sub.add_argument("--token", default="char", choices=["char", "word"],
+                     help="char or word (char)")
     sub.add_argument("--min-freq", type=int, default=0, help="drop rarer tokens to <unk> (0)")
     sub.add_argument("--out", required=True, help="output directory")
     sub.set_defaults(func=cmd_preprocess)
 
-    sub = commands.add_parser("train", help="train one variant of config.yaml")
+    sub = commands.add_parser(
+        "train", help="train one variant of config.yaml",
+        description="Train one variant of config.yaml on a preprocessed corpus.",
+        **_example("rnnlab train --config config.yaml --variant lstm_deep --data results/data "
+                   "\\", "    --out results/models/lstm_deep --epochs 5"))
     sub.add_argument("--settings", metavar="JSON",
                      help="one variant's resolved settings as JSON (what the pipeline passes)")
     sub.add_argument("--config", nargs="+", metavar="FILE",
@@ -112,12 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--data", required=True, help="the directory rnnlab preprocess wrote")
     sub.add_argument("--out", required=True, help="output directory (results/models/NAME)")
     sub.add_argument("--epochs", type=int, help="override the config's epochs")
-    sub.add_argument("--device", help="override the config's device: auto, cpu or cuda")
+    sub.add_argument("--device", choices=["auto", "cpu", "cuda"],
+                     help="override the config's device: auto, cpu or cuda")
     sub.add_argument("--threads", type=int, help="torch intra-op threads")
     sub.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     sub.set_defaults(func=cmd_train)
 
-    sub = commands.add_parser("report", help="compare the trained variants")
+    sub = commands.add_parser(
+        "report", help="compare the trained variants",
+        description="Compare the trained variants: tables and figures of their metrics.json.",
+        **_example("rnnlab report --models results/models --out results/report"))
     sub.add_argument("--models", required=True, help="directory of <variant>/metrics.json")
     sub.add_argument("--variants", nargs="+", help="only these variants (default: all found)")
     sub.add_argument("--out", required=True, help="output directory")
@@ -125,7 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
                      help="the config's sweeps: mapping as JSON (one sweep-<name>.png each)")
     sub.set_defaults(func=cmd_report)
 
-    sub = commands.add_parser("generate", help="sample text from a checkpoint")
+    sub = commands.add_parser(
+        "generate", help="sample text from a checkpoint",
+        description="Continue a prefix with the model of a checkpoint (greedy, sample or beam).",
+        **_example("rnnlab generate --checkpoint results/models/lstm_deep/checkpoint.pt "
+                   "--prefix 'time traveller' \\", "    --num-preds 100 --strategy beam"))
     sub.add_argument("--checkpoint", required=True, help="checkpoint.pt (last epoch) or best.pt")
     sub.add_argument("--prefix", required=True, help="text to warm the state up on")
     sub.add_argument("--num-preds", type=int, default=50, help="tokens to generate (50)")
@@ -142,11 +185,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--device", default="cpu", help="cpu, cuda or auto (cpu)")
     sub.set_defaults(func=cmd_generate)
 
-    sub = commands.add_parser("export", help="write one step of a checkpoint's model as ONNX")
+    sub = commands.add_parser(
+        "export", help="write one step of a checkpoint's model as ONNX",
+        description="Write one step of a checkpoint's model (tokens and state in, logits and "
+                    "state out) as ONNX.",
+        **_example("rnnlab export --checkpoint results/models/lstm_deep/best.pt "
+                   "--out lstm_deep.onnx"))
     sub.add_argument("--checkpoint", required=True, help="a checkpoint.pt or best.pt")
     sub.add_argument("--out", required=True, help="the .onnx file to write")
     sub.set_defaults(func=cmd_export)
     return parser
+
+
+def _fail(command: str, message: str, status: int = 1) -> int:
+    """Print an error as one line (a YAML parser's message spans several); return ``status``."""
+    message = " ".join(line.strip() for line in message.splitlines() if line.strip())
+    print(f"rnnlab {command}: error: {message}", file=sys.stderr)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,8 +209,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         args.func(args)
     except RnnlabError as err:
-        print(f"rnnlab {args.command}: error: {err}", file=sys.stderr)
-        return getattr(err, "exit_code", 1)
+        return _fail(args.command, str(err), getattr(err, "exit_code", 1))
+    except OSError as err:  # a user's path: a read-only or full disk, a file in a folder's place
+        from rnnlab.fileio import describe_os_error
+
+        return _fail(args.command, describe_os_error(err))
     except KeyboardInterrupt:
         print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -26,8 +26,14 @@ def load_schema() -> dict:
     return yaml.safe_load(text)
 
 
+def _is_integer(checker, instance) -> bool:
+    """JSON Schema calls 8.0 an integer; torch and range() do not, so neither does rnnlab."""
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 def _validator_class():
-    """A Draft 2020-12 validator that also fills in each property's ``default``."""
+    """A Draft 2020-12 validator that also fills in each property's ``default`` and whose
+    integers are Python ints (``hidden: 8.0`` is refused naming the key)."""
     import jsonschema
 
     base = jsonschema.Draft202012Validator
@@ -39,7 +45,9 @@ def _validator_class():
                     instance[name] = copy.deepcopy(subschema["default"])
         yield from base.VALIDATORS["properties"](validator, properties, instance, schema)
 
-    return jsonschema.validators.extend(base, {"properties": properties_with_defaults})
+    return jsonschema.validators.extend(
+        base, {"properties": properties_with_defaults},
+        type_checker=base.TYPE_CHECKER.redefine("integer", _is_integer))
 
 
 def _describe(error) -> str:
@@ -63,7 +71,9 @@ def validate_config(config: dict) -> dict:
     """Validate ``config`` in place, filling in defaults and adding the variants its sweeps
     generate; raise ConfigError naming the key."""
     check_schema(config)
-    return add_sweep_variants(config)
+    add_sweep_variants(config)
+    _check_semantics(config)  # the generated variants too
+    return config
 
 
 def check_schema(config: dict) -> dict:
@@ -78,6 +88,7 @@ def check_schema(config: dict) -> dict:
         raise ConfigError(_describe(jsonschema.exceptions.best_match(errors)))
     for name, variant in config["variants"].items():
         check_tied(variant, f"variants.{name}")
+    _check_semantics(config)
     return config
 
 
@@ -88,6 +99,28 @@ def check_tied(variant: dict, where: str) -> None:
     if variant.get("tied") and embedding != hidden:
         raise ConfigError(f"config key {where}.tied: tied: true needs {where}.embedding == "
                           f"{where}.hidden, got embedding {embedding} and hidden {hidden}")
+
+
+def _check_semantics(config: dict) -> None:
+    """What the schema cannot say: a URL that parses, and model options that fit the cell."""
+    from rnnlab.download import check_url
+    from rnnlab.errors import DownloadError
+
+    if "url" in config.get("data", {}):
+        try:
+            check_url(config["data"]["url"])
+        except DownloadError as err:
+            raise ConfigError(f"config key data.url: {err}") from None
+    # The same rules as rnnlab.models.build_model (tests/test_config.py checks they agree).
+    for name, variant in config.get("variants", {}).items():
+        cell, impl, reset_after = variant["cell"], variant["impl"], variant.get("reset_after")
+        if reset_after and cell != "gru":
+            raise ConfigError(f"config key variants.{name}.reset_after: true applies only to "
+                              f"cell gru, not {cell!r}")
+        if reset_after is False and cell == "gru" and impl == "torch":
+            raise ConfigError(f"config key variants.{name}.reset_after: false (the textbook "
+                              "GRU) needs impl scratch: torch.nn.GRU always resets after the "
+                              "product")
 
 
 def merge(base: dict, update: dict) -> dict:
@@ -111,6 +144,9 @@ def load_config(*paths: str | Path) -> dict:
             part = yaml.safe_load(path.read_text("utf-8"))
         except OSError as err:
             raise ConfigError(f"cannot read config {str(path)!r}: {err.strerror}") from None
+        except UnicodeDecodeError as err:
+            raise ConfigError(f"config {str(path)!r} is not UTF-8 text: byte "
+                              f"0x{err.object[err.start]:02x} at offset {err.start}") from None
         except yaml.YAMLError as err:
             raise ConfigError(f"config {str(path)!r} is not valid YAML: {err}") from None
         if part is not None and not isinstance(part, dict):

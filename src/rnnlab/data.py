@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 
 from rnnlab.errors import DataError
-from rnnlab.fileio import atomic_write_bytes, atomic_write_text
+from rnnlab.fileio import atomic_write_bytes, atomic_write_text, ensure_dir
 
 TOKEN_KINDS = ("char", "word")
 SAMPLINGS = ("random", "sequential")
@@ -216,7 +216,7 @@ def preprocess(text: str | Path, token: str, out: str | Path, min_freq: int = 0)
         "top_token_freqs": [[tok, freq] for tok, freq in vocab.token_freqs[:10]],
     }
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out)
     data = corpus.numpy().astype("<i4").tobytes()
     atomic_write_bytes(out / CORPUS_FILE, data)
     atomic_write_text(out / VOCAB_FILE, json.dumps(vocab.to_dict(), ensure_ascii=False))

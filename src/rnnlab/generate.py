@@ -28,6 +28,7 @@ from rnnlab.errors import CheckpointError, GenerationError
 STRATEGIES = ("greedy", "sample", "beam")
 DEVICES = ("cpu", "cuda")
 EOS = "<eos>"
+SEED_MAX = 2**63 - 1  # as training.seed in the config schema; torch refuses seeds >= 2**64
 
 
 # ---------------------------------------------------------------------------------------------
@@ -253,31 +254,51 @@ def beam_search(model: nn.Module, vocab: Vocab, prefix: str, num_preds: int, bea
 
 def _beam_decode(model: nn.Module, state, last: torch.Tensor, num_preds: int, beam_size: int,
                  eos: int | None) -> list[tuple[list[int], float]]:
-    """The beam search loop; returns ``(generated ids, total log P)`` of every candidate."""
-    seqs: list[list[int]] = [[]]  # generated ids of each live sequence
+    """The beam search loop; returns ``(generated ids, total log P)`` of every candidate:
+    the finished ones in the order they finished, then the live ones best first.
+
+    Each step keeps only back-pointers (the token each kept sequence ends with and where its
+    parent sits in the step before), so a step costs the same however long the sequences
+    are; the sequences are rebuilt once at the end.
+    """
+    tokens: list[list[int]] = []   # tokens[t][i]: the token of row i of step t
+    parents: list[list[int]] = []  # parents[t][i]: the row of step t-1 that row i extends
+    rows = [0]  # rows[j]: the row of the last step that live sequence j ends in
     log_p = torch.zeros(1, dtype=torch.float64, device=last.device)  # (beam,)
-    finished: list[tuple[list[int], float]] = []
-    for _ in range(num_preds):
+    ends: list[tuple[int, int, float]] = []  # (step, row, log P) of each finished sequence
+    for step in range(num_preds):
         logits, state = model(last, state)  # (beam, vocab)
         vocab_size = logits.shape[1]
         total = log_p[:, None] + torch.log_softmax(logits.double(), dim=1)  # (beam, vocab)
         log_p, flat = total.flatten().topk(min(beam_size, total.numel()))  # (k,), (k,)
         beam, ids = flat // vocab_size, flat % vocab_size  # (k,) each
-        seqs = [seqs[b] + [i] for b, i in zip(beam.tolist(), ids.tolist(), strict=True)]
+        tokens.append(ids.tolist())
+        parents.append([rows[b] for b in beam.tolist()])
+        rows = list(range(len(tokens[-1])))
         if eos is not None:
-            done = (ids == eos).tolist()
-            finished += [(seq, lp) for seq, lp, d in zip(seqs, log_p.tolist(), done,
-                                                         strict=True) if d]
-            live = [i for i, d in enumerate(done) if not d]
+            done = [token == eos for token in tokens[-1]]
+            ends += [(step, row, lp) for row, lp, d in zip(rows, log_p.tolist(), done,
+                                                           strict=True) if d]
+            live = [row for row, d in zip(rows, done, strict=True) if not d]
             if len(live) < len(done):
                 keep = torch.tensor(live, dtype=torch.long, device=flat.device)
-                seqs = [seqs[i] for i in live]
+                rows = live
                 log_p, beam, ids = log_p[keep], beam[keep], ids[keep]
-            if not seqs:
+            if not rows:
                 break
         state = tuple(s.index_select(1, beam) for s in state)  # (layers, beam, hidden)
         last = ids[:, None]  # (beam, 1)
-    return finished + list(zip(seqs, log_p.tolist(), strict=True))
+
+    def sequence(step: int, row: int) -> list[int]:
+        ids = []
+        for t in range(step, -1, -1):
+            ids.append(tokens[t][row])
+            row = parents[t][row]
+        return ids[::-1]
+
+    last_step = len(tokens) - 1
+    return [(sequence(step, row), lp) for step, row, lp in ends] + \
+        [(sequence(last_step, row), lp) for row, lp in zip(rows, log_p.tolist(), strict=True)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -323,6 +344,8 @@ def generate(checkpoint: str | Path, prefix: str, num_preds: int = 50, strategy:
     num_best = _check_int("num_best", num_best, 1)
     if seed is not None:
         seed = _check_int("seed", seed, 0)
+        if seed > SEED_MAX:
+            raise GenerationError(f"seed must be at most {SEED_MAX} (2**63 - 1), got {seed}")
     _prefix_tokens(prefix, "char")  # an empty prefix is empty for every token kind
     device = _resolve_device(device)
 

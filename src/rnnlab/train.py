@@ -18,7 +18,7 @@ import torch.nn.functional as F
 from rnnlab.checkpoint import rng_states, save_checkpoint
 from rnnlab.data import batches, check_batchable, load_data, split_corpus
 from rnnlab.errors import TrainingError, TrainingInterrupted
-from rnnlab.fileio import atomic_write_text
+from rnnlab.fileio import atomic_write_text, ensure_dir
 from rnnlab.job import Interrupted, folder_lock, remove_stale_temporaries, stop_signals_raise
 from rnnlab.models import build_model, num_params
 from rnnlab.resume import RESUME_FILE, data_fingerprint, try_resume
@@ -216,7 +216,7 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
     check_batchable(train_ids, settings["batch_size"], settings["num_steps"])
     fingerprint = data_fingerprint(corpus, vocab)
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    ensure_dir(out_dir)
     with folder_lock(out_dir, f"rnnlab train --variant {settings['variant']}"):
         remove_stale_temporaries(out_dir)
         torch.manual_seed(settings["seed"])
