@@ -1,6 +1,9 @@
 """Tests of rnnlab.data: cleaning, tokens, vocabulary, corpus split, iterators, preprocess."""
 
 import json
+import re
+import shutil
+from pathlib import Path
 
 import pytest
 import torch
@@ -205,3 +208,95 @@ def test_load_data_refuses_missing_directory(tmp_path):
     """A missing data directory is named."""
     with pytest.raises(DataError, match="does not exist"):
         load_data(tmp_path / "nope")
+
+
+def test_read_lines_splits_lines_as_the_textbook_reads_them(tmp_path):
+    """A form feed and U+2028 inside a line of the lab's text are not line breaks: the lines
+    are the textbook's readlines() cleaned with its re.sub, strip and lower."""
+    text = bundled_corpus().read_text("utf-8")
+    lines = text.split("\n")
+    lines[100] = lines[100].replace(" ", "\x0c", 1)
+    lines[200] = lines[200].replace(" ", "\u2028", 1)
+    lines[300] = lines[300] + "\r"  # a \r\n line end
+    path = tmp_path / "tm.txt"
+    path.write_bytes("\n".join(lines).encode("utf-8"))
+    with open(path, encoding="utf-8") as f:  # the textbook's read_time_machine
+        textbook = [re.sub("[^A-Za-z]+", " ", line).strip().lower() for line in f.readlines()]
+    assert read_lines(path) == textbook
+    assert len(textbook) == 3221
+    assert read_lines(path)[100] == textbook[100] and " " in textbook[100]
+
+
+@pytest.fixture
+def data_copy(tiny_data, tmp_path):
+    """A writable copy of the tiny preprocessed data folder."""
+    return Path(shutil.copytree(tiny_data, tmp_path / "data"))
+
+
+def _edit_json(path, change):
+    data = json.loads(path.read_text())
+    path.write_text(json.dumps(change(data)))
+
+
+CORRUPTIONS = {  # case -> (what to do to the data folder, what the error says)
+    "vocab not a dict": (lambda d: (d / "vocab.json").write_text("[1, 2]"),
+                         "vocab.json is not a vocabulary of rnnlab preprocess: idx_to_token"),
+    "vocab ids not strings": (
+        lambda d: _edit_json(d / "vocab.json", lambda v: {**v, "idx_to_token": [0, 1]}),
+        "idx_to_token must be a list of strings"),
+    "vocab without unk": (
+        lambda d: _edit_json(d / "vocab.json",
+                             lambda v: {**v, "idx_to_token": v["idx_to_token"][1:]}),
+        "must start with <unk>"),
+    "all-unk vocab": (
+        lambda d: _edit_json(d / "vocab.json", lambda v: {**v, "idx_to_token": ["<unk>"]}),
+        "holds only <unk>"),
+    "bad token_freqs": (
+        lambda d: _edit_json(d / "vocab.json", lambda v: {**v, "token_freqs": [["a", None]]}),
+        "token_freqs must be a list of [token, count] pairs"),
+    "stats not a dict": (lambda d: (d / "stats.json").write_text('"x"'),
+                         "stats.json must hold a JSON object"),
+    "stats length a string": (
+        lambda d: _edit_json(d / "stats.json", lambda s: {**s, "corpus_length": "12"}),
+        "corpus_length must be a int, got '12'"),
+    "empty corpus": (lambda d: (d / "corpus.int32").write_bytes(b""),
+                     "corpus.int32 is empty"),
+    "truncated corpus": (
+        lambda d: (d / "corpus.int32").write_bytes((d / "corpus.int32").read_bytes()[:400]),
+        "holds 100 tokens but stats.json says"),
+    "odd byte count": (
+        lambda d: (d / "corpus.int32").write_bytes((d / "corpus.int32").read_bytes()[:-1]),
+        "is not int32"),
+    "vocab of another text": (
+        lambda d: _edit_json(d / "vocab.json",
+                             lambda v: {**v, "idx_to_token": v["idx_to_token"][:5]}),
+        "has 5 tokens but stats.json says"),
+    "ids out of range": (
+        lambda d: (_edit_json(d / "vocab.json",
+                              lambda v: {**v, "idx_to_token": v["idx_to_token"][:5]}),
+                   _edit_json(d / "stats.json", lambda s: {**s, "vocab_size": 5})),
+        "has token ids in [1, 27] but vocab.json has 5 tokens"),
+    "corpus of another text": (
+        lambda d: (d / "corpus.int32").write_bytes(
+            (d / "corpus.int32").read_bytes()[4:] + (d / "corpus.int32").read_bytes()[:4]),
+        "does not start with the ids stats.json lists"),
+}
+
+
+@pytest.mark.parametrize("case", CORRUPTIONS)
+def test_load_data_refuses_a_corrupt_or_mixed_folder(data_copy, case):
+    """Each corruption of a data folder is one DataError naming the file and the fix."""
+    corrupt, needle = CORRUPTIONS[case]
+    corrupt(data_copy)
+    with pytest.raises(DataError) as caught:
+        load_data(data_copy)
+    message = str(caught.value)
+    assert needle in message and "rerun `rnnlab preprocess" in message
+    assert "\n" not in message
+
+
+def test_preprocess_refuses_a_min_freq_that_leaves_only_unk(tiny_text, tmp_path):
+    """A min_freq above every count would make an all-<unk> corpus: refused, nothing written."""
+    with pytest.raises(DataError, match="maps every char .* to <unk>"):
+        preprocess(tiny_text, "char", tmp_path / "out", min_freq=10**9)
+    assert not (tmp_path / "out").exists()
