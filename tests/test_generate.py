@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from rnnlab.checkpoint import save_checkpoint
+from rnnlab.checkpoint import rng_states, save_checkpoint
 from rnnlab.data import Vocab
 from rnnlab.errors import CheckpointError, GenerationError
 from rnnlab.generate import beam_search, generate, greedy, sample
@@ -286,11 +286,11 @@ def test_bad_arguments_raise_generation_error(call, needle):
 # checkpoints
 
 
-def _save(path, model, vocab, token="char"):
+def _save(path, model, vocab, token="char", model_args=None):
     return save_checkpoint(path, model_state=model.state_dict(), optimizer_state={},
-                           model_args=model.model_args(), vocab=vocab.to_dict(), token=token,
-                           epoch=1, rng_state={}, best_val_perplexity=None, settings={},
-                           history=[])
+                           model_args=model_args or model.model_args(), vocab=vocab.to_dict(),
+                           token=token, epoch=1, rng_state=rng_states(torch.Generator()),
+                           best_val_perplexity=None, settings={}, history=[])
 
 
 @pytest.fixture(scope="module")
@@ -345,8 +345,9 @@ def test_generate_refuses_cuda_without_a_gpu(checkpoint):
 
 def test_checkpoint_with_bad_model_args_is_a_checkpoint_error(tmp_path):
     """A checkpoint whose model cannot be rebuilt is a CheckpointError, not a crash."""
-    path = save_checkpoint(tmp_path / "bad.pt", model_state={}, model_args={"cell": "tree"},
-                           vocab=CHAR_VOCAB.to_dict(), token="char")
+    model = _model("lstm", "scratch")
+    path = _save(tmp_path / "bad.pt", model, CHAR_VOCAB,
+                 model_args={**model.model_args(), "cell": "tree"})
     with pytest.raises(CheckpointError, match="cannot rebuild its model"):
         generate(path, PREFIX)
 

@@ -64,7 +64,71 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{str(path)!r} has checkpoint version {payload.get('version')!r};"
                               f" this rnnlab reads version {VERSION}")
+    _check_structure(payload, path)
     return payload
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _is_tensor_dict(value) -> bool:
+    return isinstance(value, dict) and all(
+        isinstance(key, str) and isinstance(tensor, torch.Tensor)
+        for key, tensor in value.items())
+
+
+def _is_model_args(value) -> bool:
+    return isinstance(value, dict) and all(isinstance(value.get(key), str)
+                                           for key in ("cell", "impl")) \
+        and all(_is_int(value.get(key)) for key in ("vocab_size", "hidden", "layers"))
+
+
+def _is_vocab(value) -> bool:
+    tokens = value.get("idx_to_token") if isinstance(value, dict) else None
+    return isinstance(tokens, list) and all(isinstance(tok, str) for tok in tokens)
+
+
+def _is_rng_state(value) -> bool:
+    return isinstance(value, dict) \
+        and all(isinstance(value.get(key), torch.Tensor) for key in ("torch", "data")) \
+        and ("cuda" not in value or isinstance(value["cuda"], list))
+
+
+# What the readers of a checkpoint (generate, resume, init_from) take from it: key -> (check,
+# what it must be). DESIGN.md lists these keys; the optional ones are checked when present.
+_REQUIRED = {
+    "model_state": (_is_tensor_dict, "a dict of tensors"),
+    "optimizer_state": (lambda v: isinstance(v, dict), "a dict"),
+    "model_args": (_is_model_args, "a dict with cell, impl, vocab_size, hidden and layers"),
+    "vocab": (_is_vocab, "a dict whose idx_to_token is a list of strings"),
+    "epoch": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    "rng_state": (_is_rng_state, "a dict with the tensors torch and data"),
+    "best_val_perplexity": (lambda v: v is None or _is_number(v), "a number or null"),
+    "settings": (lambda v: isinstance(v, dict), "a dict"),
+}
+_OPTIONAL = {
+    "token": (lambda v: isinstance(v, str), "a string"),
+    "history": (lambda v: isinstance(v, list) and all(isinstance(row, dict) for row in v),
+                "a list of dicts"),
+    "train_seconds": (_is_number, "a number"),
+}
+
+
+def _check_structure(payload: dict, path: Path) -> None:
+    """Refuse a checkpoint whose keys are missing or of the wrong type, naming the key."""
+    missing = [key for key in _REQUIRED if key not in payload]
+    if missing:
+        raise CheckpointError(f"{str(path)!r} is not a complete rnnlab checkpoint: "
+                              f"key {missing[0]!r} is missing")
+    for key, (check, meaning) in {**_REQUIRED, **_OPTIONAL}.items():
+        if key in payload and not check(payload[key]):
+            raise CheckpointError(f"{str(path)!r} is damaged: key {key!r} must be {meaning}, "
+                                  f"got {type(payload[key]).__name__}")
 
 
 def model_from_checkpoint(payload: dict, device: str | torch.device = "cpu"):
