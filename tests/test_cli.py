@@ -58,6 +58,8 @@ BAD = {
                             "{dir}/t.txt", "--timeout", "0"], "timeout must be a number"),
     "download retries word": (["download", "--url", "x", "--out", "{dir}/t.txt",
                                "--retries", "many"], "invalid int value: 'many'"),
+    "download sha1": (["download", "--url", "{dir}/mine.txt", "--out", "{dir}/t.txt",
+                       "--sha1", "abc"], "--sha1 must be 40 hexadecimal digits, got 'abc'"),
     "download no host": (["download", "--url", "http://", "--out", "{dir}/t.txt"],
                          "malformed URL 'http://': it names no host"),
     "download port": (["download", "--url", "http://127.0.0.1:70000/t", "--out",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import shutil
 import sys
 import threading
@@ -163,6 +164,8 @@ def download(url: str, out: str | Path, sha1: str | None = None, timeout: float 
     """
     check_url(url)
     _check_numbers(timeout, retries, backoff)
+    if sha1 is not None and not re.fullmatch("[0-9a-fA-F]{40}", sha1):
+        raise DownloadError(f"--sha1 must be 40 hexadecimal digits, got {sha1!r}")
     sha1 = sha1.lower() if sha1 else None
 
     def fetch(tmp: str) -> None:
