@@ -28,16 +28,48 @@ def test_a_complete_checkpoint_round_trips(tmp_path):
     assert torch.equal(loaded["rng_state"]["data"], payload["rng_state"]["data"])
 
 
-@pytest.mark.parametrize("key", ["rng_state", "model_state", "model_args", "vocab", "epoch",
-                                 "optimizer_state", "settings", "best_val_perplexity"])
-def test_a_missing_key_is_named(tmp_path, key):
-    """A checkpoint without one of its keys is a CheckpointError naming the file and the key."""
+@pytest.mark.parametrize("key", ["model_state", "model_args", "vocab"])
+def test_a_missing_model_key_is_named(tmp_path, key):
+    """A checkpoint without a key of its model is a CheckpointError naming the file and key."""
     payload = complete_payload()
     del payload[key]
     path = save_checkpoint(tmp_path / "c.pt", **payload)
-    with pytest.raises(CheckpointError, match=f"c.pt' is not a complete rnnlab checkpoint: "
+    with pytest.raises(CheckpointError, match=f"c.pt' is not an rnnlab checkpoint: "
                                               f"key '{key}' is missing"):
         load_checkpoint(path)
+
+
+@pytest.mark.parametrize("key", ["rng_state", "optimizer_state", "epoch", "settings",
+                                 "best_val_perplexity", "history", "train_seconds"])
+def test_a_missing_training_key_is_named_when_resuming(tmp_path, key):
+    """Resuming needs the training state: without one of its keys the checkpoint is refused
+    naming the key, though generating from it (which needs only the model) still works."""
+    payload = complete_payload()
+    del payload[key]
+    path = save_checkpoint(tmp_path / "c.pt", **payload)
+    with pytest.raises(CheckpointError, match=f"c.pt' is not a resumable checkpoint: "
+                                              f"key '{key}' is missing"):
+        load_checkpoint(path, resume=True)
+    assert load_checkpoint(path)["vocab"] == payload["vocab"]
+
+
+def test_a_resume_checkpoint_without_its_rng_state_is_ignored_with_a_note(tiny_data, tmp_path,
+                                                                          capsys):
+    """train resumes nothing from a resume.pt that misses rng_state: it says so and trains
+    from the start, ending like a fresh run."""
+    from helpers import tiny_config
+
+    from rnnlab.config import resolve_variant, validate_config
+    from rnnlab.train import RESUME_FILE, train
+
+    settings = resolve_variant(validate_config(tiny_config()), "gru", {"epochs": 1})
+    fresh = train(settings, tiny_data, tmp_path / "fresh", progress=False)
+    payload = complete_payload()
+    del payload["rng_state"]
+    save_checkpoint(tmp_path / "out" / RESUME_FILE, **{**payload, "settings": settings})
+    again = train(settings, tiny_data, tmp_path / "out", progress=False)
+    assert "ignoring the resume checkpoint" in capsys.readouterr().err
+    assert again["train_perplexity"] == fresh["train_perplexity"]
 
 
 @pytest.mark.parametrize("key, value", [

@@ -13,7 +13,7 @@ from rnnlab.cli import build_parser, main
 @pytest.fixture(scope="module")
 def workspace(tiny_data, tmp_path_factory):
     """A folder with what the bad command lines point at: a config, a user's file, a folder
-    where a file goes, a truncated data folder and a checkpoint without its RNG state."""
+    where a file goes, a truncated data folder and a checkpoint without its vocabulary."""
     root = tmp_path_factory.mktemp("cli")
     write_config(root / "config.yaml", tiny_config())
     (root / "mine.txt").write_text("the user's own file\n")
@@ -40,8 +40,8 @@ def workspace(tiny_data, tmp_path_factory):
     settings = resolve_variant(load_config(root / "config.yaml"), "gru", {"epochs": 1})
     train(settings, tiny_data, root / "model", progress=False)
     payload = load_checkpoint(root / "model" / "checkpoint.pt")
-    del payload["rng_state"]
-    save_checkpoint(root / "no-rng.pt", **{k: v for k, v in payload.items()
+    del payload["vocab"]
+    save_checkpoint(root / "no-vocab.pt", **{k: v for k, v in payload.items()
                                           if k not in ("format", "version")})
     return root
 
@@ -103,8 +103,8 @@ BAD = {
     "generate huge seed": (["generate", "--checkpoint", "{dir}/model/checkpoint.pt",
                             "--prefix", "time", "--strategy", "sample", "--seed",
                             "99999999999999999999999"], "seed must be at most"),
-    "generate no rng_state": (["generate", "--checkpoint", "{dir}/no-rng.pt", "--prefix", "a"],
-                              "key 'rng_state' is missing"),
+    "generate no vocab": (["generate", "--checkpoint", "{dir}/no-vocab.pt", "--prefix", "a"],
+                          "key 'vocab' is missing"),
     "generate strategy": (["generate", "--checkpoint", "x", "--prefix", "a", "--strategy",
                            "best"], "invalid choice: 'best'"),
     "generate num-preds word": (["generate", "--checkpoint", "x", "--prefix", "a",

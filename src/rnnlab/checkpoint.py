@@ -47,9 +47,15 @@ def save_checkpoint(path: str | Path, **payload) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict:
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu",
+                    resume: bool = False) -> dict:
     """Read a checkpoint safely; tensors land on ``map_location`` (CPU by default, so a
-    checkpoint trained on a GPU loads anywhere)."""
+    checkpoint trained on a GPU loads anywhere).
+
+    Its structure is checked (CheckpointError naming the file and the key): the model's keys
+    always, and with ``resume`` also the training state that resuming restores. Every key
+    present must have its type.
+    """
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {str(path)!r}")
@@ -64,7 +70,7 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if payload.get("version") != VERSION:
         raise CheckpointError(f"{str(path)!r} has checkpoint version {payload.get('version')!r};"
                               f" this rnnlab reads version {VERSION}")
-    _check_structure(payload, path)
+    _check_structure(payload, path, resume)
     return payload
 
 
@@ -99,33 +105,36 @@ def _is_rng_state(value) -> bool:
         and ("cuda" not in value or isinstance(value["cuda"], list))
 
 
-# What the readers of a checkpoint (generate, resume, init_from) take from it: key -> (check,
-# what it must be). DESIGN.md lists these keys; the optional ones are checked when present.
-_REQUIRED = {
+# What the readers of a checkpoint take from it: key -> (check, what it must be). Every reader
+# (generate, export, init_from) needs the model; resuming needs the training state too.
+# Keys not listed here (added by later versions of train) pass unchecked.
+_MODEL = {
     "model_state": (_is_tensor_dict, "a dict of tensors"),
-    "optimizer_state": (lambda v: isinstance(v, dict), "a dict"),
     "model_args": (_is_model_args, "a dict with cell, impl, vocab_size, hidden and layers"),
     "vocab": (_is_vocab, "a dict whose idx_to_token is a list of strings"),
+}
+_TRAINING_STATE = {
+    "optimizer_state": (lambda v: isinstance(v, dict), "a dict"),
     "epoch": (lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
     "rng_state": (_is_rng_state, "a dict with the tensors torch and data"),
     "best_val_perplexity": (lambda v: v is None or _is_number(v), "a number or null"),
     "settings": (lambda v: isinstance(v, dict), "a dict"),
-}
-_OPTIONAL = {
-    "token": (lambda v: isinstance(v, str), "a string"),
     "history": (lambda v: isinstance(v, list) and all(isinstance(row, dict) for row in v),
                 "a list of dicts"),
     "train_seconds": (_is_number, "a number"),
 }
+_OTHER = {"token": (lambda v: isinstance(v, str), "a string")}
 
 
-def _check_structure(payload: dict, path: Path) -> None:
-    """Refuse a checkpoint whose keys are missing or of the wrong type, naming the key."""
-    missing = [key for key in _REQUIRED if key not in payload]
+def _check_structure(payload: dict, path: Path, resume: bool) -> None:
+    """Refuse a checkpoint whose needed keys are missing or whose keys have the wrong type."""
+    needed = {**_MODEL, **(_TRAINING_STATE if resume else {})}
+    missing = [key for key in needed if key not in payload]
     if missing:
-        raise CheckpointError(f"{str(path)!r} is not a complete rnnlab checkpoint: "
-                              f"key {missing[0]!r} is missing")
-    for key, (check, meaning) in {**_REQUIRED, **_OPTIONAL}.items():
+        what = "a resumable" if resume else "an rnnlab"
+        raise CheckpointError(f"{str(path)!r} is not {what} checkpoint: key {missing[0]!r} "
+                              "is missing")
+    for key, (check, meaning) in {**_MODEL, **_TRAINING_STATE, **_OTHER}.items():
         if key in payload and not check(payload[key]):
             raise CheckpointError(f"{str(path)!r} is damaged: key {key!r} must be {meaning}, "
                                   f"got {type(payload[key]).__name__}")

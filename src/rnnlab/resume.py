@@ -36,7 +36,8 @@ def try_resume(path: Path, settings: dict, fingerprint: str, model, optimizer,
     if not path.exists():
         return None
     try:
-        payload = load_checkpoint(path, map_location=next(model.parameters()).device)
+        payload = load_checkpoint(path, map_location=next(model.parameters()).device,
+                                  resume=True)
     except CheckpointError as err:
         print(f"ignoring the resume checkpoint: {err}", file=sys.stderr)
         return None
