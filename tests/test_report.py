@@ -541,6 +541,20 @@ def test_curve_has_plain_log_ticks_integer_epochs_and_best_marker(cell, impl, tm
     assert path.read_bytes()[:8] == PNG_MAGIC
 
 
+def test_curve_without_cell_is_a_solid_line_with_the_lowest_held_out_starred():
+    """curve.png when the caller names no cell, implementation or best epoch: a solid line and a
+    star at the lowest held-out perplexity of the history."""
+    from rnnlab.plots import curve_figure, pyplot
+
+    history = fake_metrics("gru_deep", epochs=10)["history"]
+    history[4]["val_perplexity"] = 0.5
+    fig = curve_figure(history, "v")
+    train, _, best = fig.axes[0].get_lines()
+    assert train.get_linestyle() == "-"
+    assert (list(best.get_xdata()), list(best.get_ydata())) == ([5], [0.5])
+    pyplot().close(fig)
+
+
 def test_perplexity_figure_stars_each_best_epoch():
     """perplexity.png: a star per variant at its best held-out epoch, shades of one colour for
     the variants of one cell, dashed scratch and solid torch.nn."""

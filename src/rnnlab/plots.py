@@ -88,6 +88,8 @@ def curve_figure(history: list[dict], variant: str, *, cell: str | None = None,
     ``history``)."""
     plt = pyplot()
     (style,) = variant_styles([(cell or "", impl or "")])
+    if cell is None:  # not told: matplotlib's first colour, a solid line
+        style = {"color": "tab:blue", "linestyle": IMPL_LINESTYLES.get(impl, "-")}
     fig, ax = plt.subplots(figsize=(6, 4), layout="constrained")
     ax.plot([row["epoch"] for row in history], [row["train_perplexity"] for row in history],
             label="train", **style)
