@@ -6,7 +6,7 @@ set -euo pipefail
 HTML=${1:-results/report/comparison.html}
 PNG=${2:-docs/comparison-html.png}
 WIDTH=${WIDTH:-1400}
-HEIGHT=${HEIGHT:-3600}
+HEIGHT=${HEIGHT:-4700}
 [ -f "$HTML" ] || { echo "screenshot.sh: no such file: $HTML" >&2; exit 1; }
 BROWSER=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
 [ -n "$BROWSER" ] || { echo "screenshot.sh: no Chromium found (apt-get install chromium)" >&2; exit 1; }
