@@ -107,8 +107,16 @@ def sweep_outputs():
 
 
 def sweeps_json():
-    """The selected sweeps as JSON for `rnnlab report --sweeps`."""
-    return json.dumps(selected_sweeps(), sort_keys=True)
+    """The selected sweeps as JSON for `rnnlab report --sweeps`: sweeps by name, each grid in
+    its own key order (not sorted: generated names follow it, and the report reads them).
+    """
+    sweeps = selected_sweeps()
+    return json.dumps(
+        {
+            name: {"base": sweeps[name]["base"], "grid": sweeps[name]["grid"]}
+            for name in sorted(sweeps)
+        }
+    )
 
 
 RNNLAB_ENV = "../workflow/envs/rnnlab.yaml"

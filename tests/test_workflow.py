@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -343,3 +344,22 @@ def test_license_and_min_version(project_root):
     assert 'license = { text = "MIT" }' in (project_root / "pyproject.toml").read_text()
     assert 'min_version("9.0")' in (project_root / "Snakefile").read_text()
     assert '"snakemake>=9,' in (project_root / "pyproject.toml").read_text()
+
+
+def test_the_report_reads_a_two_key_grid_in_its_own_order(project_root, tmp_path):
+    """The report rule passes each grid in config order, so the report finds every generated
+    variant of a grid whose keys are not in alphabetical order."""
+    from rnnlab.report.sweeps import sweep_members
+
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, tiny_sweep)
+    edit_config(project, lambda c: c["sweeps"].update(
+        mix={"base": ["tiny"], "grid": {"lr": [0.5], "hidden": [4, 16]}}))
+    result = snakemake(project, "-n", "-p")
+    assert result.returncode == 0, result.stderr
+    command = next(line for line in result.stdout.splitlines() if "rnnlab report" in line)
+    specs = json.loads(shlex.split(command)[shlex.split(command).index("--sweeps") + 1])
+    assert list(specs["mix"]["grid"]) == ["lr", "hidden"]
+    names = ["tiny", "tiny--seed-1", "tiny--lr-0.5--hidden-4", "tiny--lr-0.5--hidden-16"]
+    members = sweep_members(specs["mix"], "tiny", [{"variant": name} for name in names])
+    assert [m["variant"] for m in members] == ["tiny", *names[2:]]
