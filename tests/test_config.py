@@ -383,6 +383,7 @@ def with_generated(run) -> dict:
 @pytest.mark.parametrize("run,selected", [
     ("all", ["tiny", "other", "tiny--seed-1", "tiny_wide"]),
     (["tiny"], ["tiny", "tiny--seed-1"]),
+    ("tiny", ["tiny", "tiny--seed-1"]),
     (["tiny--seed-1"], ["tiny--seed-1"]),
     (["other", "tiny_wide"], ["other", "tiny_wide"]),
 ])
@@ -404,7 +405,7 @@ def test_run_defaults_to_all_and_results_dir_to_results():
     ("some", "run"),
 ])
 def test_bad_run_names_the_key(run, named):
-    """An unknown name, an empty list or a word other than all is refused naming `run`."""
+    """An unknown name (alone or in a list) or an empty list is refused naming `run`."""
     with pytest.raises(ConfigError, match=named):
         selected_variants(validate_config({**copy.deepcopy(MINIMAL), "run": run}))
 

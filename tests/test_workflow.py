@@ -363,3 +363,12 @@ def test_the_report_reads_a_two_key_grid_in_its_own_order(project_root, tmp_path
     names = ["tiny", "tiny--seed-1", "tiny--lr-0.5--hidden-4", "tiny--lr-0.5--hidden-16"]
     members = sweep_members(specs["mix"], "tiny", [{"variant": name} for name in names])
     assert [m["variant"] for m in members] == ["tiny", *names[2:]]
+
+
+def test_run_takes_one_name_on_the_command_line(project_root, tmp_path):
+    """`--config run=NAME` selects that one variant (Snakemake gives it as a plain string)."""
+    project = copy_project(project_root, tmp_path)
+    result = snakemake(project, "-n", "--config", "run=lstm_deep")
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 1, "report": 1,
+                                 "all": 1}

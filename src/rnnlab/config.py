@@ -389,13 +389,16 @@ def coerce_overrides(config: dict, overrides: dict) -> dict:
 
 
 def selected_variants(config: dict) -> list[str]:
-    """The variants that ``run`` selects, in config order: ``all``, or a list of names where a
-    base variant also selects the variants its sweeps generate (``<base>--...``) and a generated
-    name selects itself alone. An unknown name is a ConfigError naming the key."""
+    """The variants that ``run`` selects, in config order: ``all``, or one name or a list of
+    names, where a base variant also selects the variants its sweeps generate (``<base>--...``)
+    and a generated name selects itself alone. An unknown name is a ConfigError naming the
+    key."""
     names = list(config["variants"])
     run = config.get("run", "all")
     if run == "all":
         return names
+    if isinstance(run, str):  # one name, as `--config run=lstm_deep` gives it
+        run = [run]
     unknown = [name for name in run if name not in config["variants"]]
     if unknown:
         raise ConfigError(f"config key run: unknown variant {', '.join(map(repr, unknown))} "
