@@ -43,6 +43,9 @@ def test_defaults_are_filled_in():
     (("training", "lr_typo"), 1, "training.lr_typo"),
     (("data", "token"), "byte", "data.token"),
     (("data", "sha1"), "abc", "data.sha1"),
+    (("data", "test_tokens"), -5, "data.test_tokens"),
+    (("training", "anneal"), 1, "training.anneal"),
+    (("variants", "tiny", "anneal"), 0.5, "variants.tiny.anneal"),
     (("training", "batch_size"), 0, "training.batch_size"),
     (("variants", "tiny", "cell"), "transformer", "variants.tiny.cell"),
     (("variants", "tiny", "impl"), "jax", "variants.tiny.impl"),
@@ -93,6 +96,33 @@ def test_sweep_that_unties_a_tied_variant_is_refused():
     with pytest.raises(ConfigError, match=r"variants\.tiny--hidden-16\.tied: .*got embedding 8 "
                        r"and hidden 16"):
         validate_config(config)
+
+
+@pytest.mark.parametrize("test_tokens", [None, 0, 500])
+def test_test_tokens_reach_the_settings_only_when_set(test_tokens):
+    """data.test_tokens joins a variant's settings when > 0; absent or 0 leaves the settings
+    as they were (so the lab's jobs do not rerun)."""
+    config = copy.deepcopy(MINIMAL)
+    before = resolve_variant(validate_config(copy.deepcopy(MINIMAL)), "tiny")
+    if test_tokens is not None:
+        config["data"] = {"test_tokens": test_tokens}
+    settings = resolve_variant(validate_config(config), "tiny")
+    if test_tokens:
+        assert settings == {**before, "test_tokens": test_tokens}
+    else:
+        assert settings == before
+
+
+def test_word_level_settings_travel_as_json():
+    """A word-level variant's settings (embedding, tied, init_from, anneal, test_tokens) come
+    back unchanged through the JSON the pipeline hands to `rnnlab train --settings`."""
+    config = copy.deepcopy(MINIMAL)
+    config["data"] = {"token": "word", "test_tokens": 300}
+    config["training"] = {"anneal": 4}
+    config["variants"]["tiny"].update(embedding=8, tied=True, init_from="a/best.pt")
+    settings = resolve_variant(validate_config(config), "tiny")
+    assert settings["anneal"] == 4 and settings["test_tokens"] == 300
+    assert settings_from_json(settings_json(settings)) == settings
 
 
 def test_word_level_variant_keys_are_accepted():

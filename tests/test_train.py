@@ -3,6 +3,7 @@
 import csv
 import json
 import math
+import re
 import signal
 import subprocess
 import sys
@@ -542,3 +543,128 @@ def test_rnnlab_train_runs_a_generated_variant_by_name(tiny_data, tmp_path):
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "out" / "metrics.json").read_text())
     assert (metrics["variant"], metrics["seed"], metrics["hidden"]) == ("gru--seed-3", 3, 16)
+
+
+def annealing_config(**training):
+    """A gru whose lr of 4 overshoots on the tiny corpus, so held-out perplexity stalls early
+    (at epoch 4 with seed 0) and annealing acts."""
+    config = tiny_config(eval_every=1, batch_size=16, anneal=2, **training)
+    config["variants"]["gru"]["lr"] = 4
+    return config
+
+
+def test_anneal_divides_lr_when_held_out_perplexity_stalls(tiny_data, tmp_path):
+    """With anneal F, the lr of the next epoch is divided by F exactly after each evaluation
+    without a new best held-out perplexity; the lr in use is in every history row."""
+    config = annealing_config(epochs=8)
+    metrics = train(resolve_variant(validate_config(config), "gru"), tiny_data, tmp_path,
+                    progress=False)
+    history, best, lr = metrics["history"], None, 4
+    for row in history:
+        assert row["lr"] == lr
+        if best is None or row["val_perplexity"] < best:
+            best = row["val_perplexity"]
+        else:
+            lr /= 2
+    assert lr < 4, "held-out perplexity never stalled, so annealing was not exercised"
+    plain = train(settings_for("gru", epochs=2), tiny_data, tmp_path / "plain", progress=False)
+    assert [row["lr"] for row in plain["history"]] == [1, 1]  # anneal off: lr stays
+
+
+def test_resume_with_annealing_equals_uninterrupted_run(tiny_data, tmp_path):
+    """A run with annealing killed after its lr was lowered resumes with the lowered lr (saved
+    in the checkpoint) and ends exactly as the uninterrupted run."""
+    config_path = write_config(tmp_path / "config.yaml",
+                               annealing_config(epochs=12, checkpoint_every=4))
+    out = tmp_path / "killed"
+    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", "train", "--config",
+                             config_path, "--variant", "gru", "--data", tiny_data, "--out", out,
+                             "--quiet"], stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while not (out / RESUME_FILE).exists() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    saved = load_checkpoint(out / RESUME_FILE)
+    assert saved["optimizer_state"]["lr"] < 4  # lowered before the checkpoint was written
+    resumed = run_train(config_path, tiny_data, out)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"resumed gru from epoch {saved['epoch']}" in resumed.stderr
+    whole = run_train(config_path, tiny_data, tmp_path / "whole")
+    assert whole.returncode == 0, whole.stderr
+    first = json.loads((out / "metrics.json").read_text())
+    second = json.loads((tmp_path / "whole" / "metrics.json").read_text())
+    assert without_timing(first) == without_timing(second)
+
+
+def init_from_settings(path, variant="gru", **changes):
+    config = tiny_config(epochs=1)
+    config["variants"][variant].update(init_from=str(path), **changes)
+    return resolve_variant(validate_config(config), variant)
+
+
+def test_init_from_starts_from_the_checkpoint_weights(tiny_data, tmp_path):
+    """init_from loads a trained checkpoint's weights: at a negligible lr the run ends where
+    that checkpoint was, unlike a fresh run; dropout may differ."""
+    train(settings_for("lstm", epochs=1), tiny_data, tmp_path / "first", progress=False)
+    start = load_checkpoint(tmp_path / "first" / "checkpoint.pt")["model_state"]
+    train(init_from_settings(tmp_path / "first" / "checkpoint.pt", "lstm", lr=1e-9, dropout=0.2),
+          tiny_data, tmp_path / "second", progress=False)
+    end = load_checkpoint(tmp_path / "second" / "checkpoint.pt")["model_state"]
+    for name, tensor in start.items():
+        torch.testing.assert_close(end[name], tensor, atol=1e-6, rtol=0)
+    train(settings_for("lstm", epochs=1, seed=1), tiny_data, tmp_path / "fresh", progress=False)
+    fresh = load_checkpoint(tmp_path / "fresh" / "checkpoint.pt")["model_state"]
+    assert not all(torch.allclose(fresh[n], t, atol=1e-3) for n, t in start.items())
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"hidden": 8}, "the architecture differs: hidden 16 there, 8 here"),
+    ({"impl": "scratch", "reset_after": True}, "impl 'torch' there, 'scratch' here"),
+    ({"embedding": 16}, "embedding None there, 16 here"),
+])
+def test_init_from_refuses_another_architecture(changes, message, tiny_data, tmp_path):
+    """init_from a checkpoint of another architecture is refused naming what differs."""
+    train(settings_for("gru", epochs=1), tiny_data, tmp_path / "first", progress=False)
+    with pytest.raises(TrainingError, match=re.escape(message)):
+        train(init_from_settings(tmp_path / "first" / "checkpoint.pt", **changes), tiny_data,
+              tmp_path / "second", progress=False)
+
+
+def test_init_from_refuses_another_vocabulary_or_no_checkpoint(tiny_text, tiny_data, tmp_path):
+    """init_from a checkpoint trained on other tokens, or a missing file, is a one-line error
+    naming init_from."""
+    preprocess(tiny_text, "word", tmp_path / "words")
+    config = tiny_config(epochs=1)
+    config["data"]["token"] = "word"
+    train(resolve_variant(validate_config(config), "gru"), tmp_path / "words", tmp_path / "w",
+          progress=False)
+    with pytest.raises(TrainingError, match=r"init_from .*its vocabulary \(\d+ tokens\) is not "
+                       r"this data's \(\d+ tokens\)"):
+        train(init_from_settings(tmp_path / "w" / "checkpoint.pt"), tiny_data, tmp_path / "c",
+              progress=False)
+    config = tiny_config(epochs=1)
+    config["variants"]["gru"]["init_from"] = str(tmp_path / "missing.pt")
+    config_path = write_config(tmp_path / "config.yaml", config)
+    result = run_train(config_path, tiny_data, tmp_path / "out")
+    assert result.returncode == 1 and result.stderr.count("\n") == 1
+    assert "init_from: no checkpoint at" in result.stderr
+
+
+def test_test_perplexity_is_measured_on_best_weights(tiny_data, tmp_path):
+    """With data.test_tokens, metrics.json has test_perplexity: best.pt's weights on the last
+    test_tokens of the text, read like the held-out text; training and validation stay clear
+    of them."""
+    config = tiny_config(epochs=3)
+    config["data"]["test_tokens"] = 500
+    settings = resolve_variant(validate_config(config), "gru")
+    metrics = train(settings, tiny_data, tmp_path, progress=False)
+    corpus, _, _ = load_data(tiny_data)
+    model, _ = model_from_checkpoint(load_checkpoint(tmp_path / "best.pt"))
+    expected = evaluate(model, corpus[-500:], settings["batch_size"], settings["num_steps"])
+    assert metrics["test_perplexity"] == pytest.approx(expected, rel=1e-6)
+    val_only = evaluate(model, corpus[-1100:-500], settings["batch_size"], settings["num_steps"])
+    assert metrics["best_val_perplexity"] == pytest.approx(val_only, rel=1e-6)
+    plain = train(settings_for("gru", epochs=1), tiny_data, tmp_path / "plain", progress=False)
+    assert "test_perplexity" not in plain and "test_tokens" not in plain

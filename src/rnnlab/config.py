@@ -17,6 +17,8 @@ from rnnlab.errors import ConfigError
 MODEL_KEYS = ("cell", "impl", "layers", "hidden", "lr", "dropout", "reset_after", "embedding",
               "tied")
 DATA_SPLIT_KEYS = ("token", "train_tokens", "val_tokens", "min_freq")
+# The data keys in a variant's settings: the split keys, and test_tokens only when set (> 0).
+SETTINGS_DATA_KEYS = (*DATA_SPLIT_KEYS, "test_tokens")
 
 
 def load_schema() -> dict:
@@ -172,9 +174,11 @@ def resolve_variant(config: dict, name: str, overrides: dict | None = None) -> d
         settings[key] = value
     for key in DATA_SPLIT_KEYS:
         settings[key] = config["data"][key]
+    if config["data"].get("test_tokens"):  # absent or 0: no test split, settings as before
+        settings["test_tokens"] = config["data"]["test_tokens"]
     # Re-check the merged values with the variant's schema, so a bad override names its key.
     check = {key: value for key, value in settings.items()
-             if key not in ("variant", *DATA_SPLIT_KEYS)}
+             if key not in ("variant", *SETTINGS_DATA_KEYS)}
     try:
         check_schema({"variants": {name: check}})
     except ConfigError as err:
@@ -308,9 +312,9 @@ def settings_from_json(text: str, overrides: dict | None = None) -> dict:
         raise ConfigError("--settings must be a JSON object with a 'variant' name, as "
                           "rnnlab.config.settings_json writes it")
     name = settings["variant"]
-    config = {"data": {key: settings[key] for key in DATA_SPLIT_KEYS if key in settings},
+    config = {"data": {key: settings[key] for key in SETTINGS_DATA_KEYS if key in settings},
               "variants": {name: {key: value for key, value in settings.items()
-                                  if key not in ("variant", *DATA_SPLIT_KEYS)}}}
+                                  if key not in ("variant", *SETTINGS_DATA_KEYS)}}}
     return resolve_variant(validate_config(config), name, overrides)
 
 

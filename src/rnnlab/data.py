@@ -145,6 +145,21 @@ def split_corpus(corpus: torch.Tensor, train_tokens: int | None,
     return corpus[:n_train], corpus[available:]
 
 
+def split_test(corpus: torch.Tensor, test_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Hold out the last ``test_tokens`` tokens as a test split: (the rest, the test tail).
+
+    The rest then goes to ``split_corpus``, so the validation tail comes just before the test
+    tail and the three splits are disjoint. ``test_tokens=0`` gives an empty test split.
+    """
+    if test_tokens < 0:
+        raise DataError(f"test_tokens must be >= 0, got {test_tokens}")
+    if len(corpus) - test_tokens <= 1:
+        raise DataError(f"test_tokens={test_tokens} leaves nothing to train on: the corpus has "
+                        f"{len(corpus)} tokens")
+    rest = len(corpus) - test_tokens
+    return corpus[:rest], corpus[rest:]
+
+
 def check_batchable(corpus: torch.Tensor, batch_size: int, num_steps: int) -> None:
     """Refuse a corpus too short to give one batch whatever the random offset."""
     needed = batch_size * num_steps + num_steps + 1

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from rnnlab.checkpoint import load_checkpoint, restore_rng_states
-from rnnlab.errors import CheckpointError
+from rnnlab.errors import CheckpointError, TrainingError
 
 # The periodic checkpoint is not a declared output, so Snakemake leaves it in place when a job
 # fails or is killed; the next run of the job resumes from it. A finished run deletes it.
@@ -63,3 +63,24 @@ def try_resume(path: Path, settings: dict, fingerprint: str, model, optimizer,
     optimizer.load_state_dict(payload["optimizer_state"])
     restore_rng_states(payload["rng_state"], generator)
     return payload
+
+
+def init_from(path: str, model, vocab) -> None:
+    """Start from the weights of a trained checkpoint (the variant's ``init_from``). Its
+    vocabulary and architecture must be this variant's; dropout may differ (it has no weights).
+    A run that resumes from resume.pt loads that afterwards instead."""
+    try:
+        payload = load_checkpoint(path)
+    except CheckpointError as err:
+        raise TrainingError(f"init_from: {err}") from None
+    if payload["vocab"]["idx_to_token"] != vocab.idx_to_token:
+        theirs = payload["vocab"]["idx_to_token"]
+        raise TrainingError(f"init_from {path!r}: its vocabulary ({len(theirs)} tokens) is not "
+                            f"this data's ({len(vocab)} tokens); preprocess the same text alike")
+    mine = {k: v for k, v in model.model_args().items() if k != "dropout"}
+    theirs = {k: v for k, v in payload["model_args"].items() if k != "dropout"}
+    differ = sorted(k for k in mine.keys() | theirs.keys() if mine.get(k) != theirs.get(k))
+    if differ:
+        raise TrainingError(f"init_from {path!r}: the architecture differs: " + ", ".join(
+            f"{k} {theirs.get(k)!r} there, {mine.get(k)!r} here" for k in differ))
+    model.load_state_dict(payload["model_state"])

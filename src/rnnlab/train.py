@@ -15,13 +15,13 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from rnnlab.checkpoint import rng_states, save_checkpoint
-from rnnlab.data import batches, check_batchable, load_data, split_corpus
+from rnnlab.checkpoint import model_from_checkpoint, rng_states, save_checkpoint
+from rnnlab.data import batches, check_batchable, load_data, split_corpus, split_test
 from rnnlab.errors import TrainingError, TrainingInterrupted
 from rnnlab.fileio import atomic_write_text, ensure_dir
 from rnnlab.job import Interrupted, folder_lock, remove_stale_temporaries, stop_signals_raise
 from rnnlab.models import build_model, num_params
-from rnnlab.resume import RESUME_FILE, data_fingerprint, try_resume
+from rnnlab.resume import RESUME_FILE, data_fingerprint, init_from, try_resume
 from rnnlab.step import SGD, EagerStep, GraphStep
 
 CHECKPOINT_FILE = "checkpoint.pt"
@@ -88,6 +88,14 @@ def evaluate(model, ids: torch.Tensor, batch_size: int, num_steps: int) -> float
         total += F.cross_entropy(logits, target, reduction="sum")
     model.train(was_training)
     return perplexity(total.item() / targets.numel())
+
+
+def test_perplexity(checkpoint: dict, ids: torch.Tensor, settings: dict,
+                    device: torch.device) -> float | None:
+    """Perplexity on the test split of the weights in ``checkpoint`` (best.pt's), read like the
+    held-out text."""
+    model, _ = model_from_checkpoint(checkpoint, device)
+    return evaluate(model, ids.to(device), settings["batch_size"], settings["num_steps"])
 
 
 def make_step(model, optimizer, settings: dict, device: torch.device, ids: torch.Tensor,
@@ -211,8 +219,10 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
         torch.set_num_threads(threads)
     device = pick_device(settings["device"])
     corpus, vocab, stats = load_data(data_dir)
-    train_ids, val_ids = split_corpus(corpus, settings["train_tokens"], settings["val_tokens"])
-    check_data(stats, settings, data_dir, corpus, train_ids)
+    # The test split is the very end of the text; validation is the tail of what is left.
+    text_ids, test_ids = split_test(corpus, settings.get("test_tokens", 0))
+    train_ids, val_ids = split_corpus(text_ids, settings["train_tokens"], settings["val_tokens"])
+    check_data(stats, settings, data_dir, text_ids, train_ids)
     check_batchable(train_ids, settings["batch_size"], settings["num_steps"])
     fingerprint = data_fingerprint(corpus, vocab)
     out_dir = Path(out_dir)
@@ -224,6 +234,8 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
         model = build_model(settings["cell"], settings["impl"], len(vocab), settings["hidden"],
                             settings["layers"],
                             **{key: settings[key] for key in MODEL_OPTIONS if key in settings})
+        if settings.get("init_from"):
+            init_from(settings["init_from"], model, vocab)
         model = model.to(device)
         model_args = model.model_args()
         optimizer = SGD(model.parameters(), lr=settings["lr"])
@@ -277,6 +289,11 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
                         history[-1]["val_perplexity"] = val
                         if val is not None and (best is None or val < best):
                             best, best_epoch = val, epoch
+                        elif val is not None and settings.get("anneal"):  # no new best
+                            optimizer.lr /= settings["anneal"]
+                            # A CUDA graph replays the lr it was captured with: capture again.
+                            step = make_step(model, optimizer, settings, device, train_ids,
+                                             generator)
                     if epoch > start_epoch:
                         history_csv.append(history[-1])
                     current = state_at(epoch)
@@ -301,7 +318,7 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
                     train_seconds += seconds
                     # 3. Log.
                     history.append({"epoch": epoch, "train_perplexity": perplexity(mean_loss),
-                                    "seconds": seconds, "tokens": tokens})
+                                    "seconds": seconds, "tokens": tokens, "lr": optimizer.lr})
                     last_val = next((row["val_perplexity"] for row in reversed(history)
                                      if row.get("val_perplexity") is not None), None)
                     bar.set_postfix(ppl=f"{history[-1]['train_perplexity']:.2f}",
@@ -323,6 +340,9 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
                                train_started=train_started, train_ended=train_ended)
                 save_checkpoint(out_dir / CHECKPOINT_FILE, **current)
                 save_checkpoint(best_path, **(best_checkpoint or current))
+                if len(test_ids):  # once, at the end, on best.pt's weights; never for choosing
+                    metrics["test_perplexity"] = test_perplexity(best_checkpoint or current,
+                                                                 test_ids, settings, device)
                 from rnnlab.plots import plot_curve
 
                 plot_curve(history, settings["variant"], out_dir / CURVE_FILE)
