@@ -778,3 +778,19 @@ def test_bad_sweeps_give_one_line(specs, message, tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     (line,) = result.stderr.strip().splitlines()
     assert message in line
+
+
+def test_test_perplexity_column_only_when_a_variant_has_it(tmp_path, no_plots):
+    """comparison.md shows a 'test ppl' column when a variant measured test perplexity (n/a for
+    the others) and none for runs without a test split; comparison.csv has the numbers."""
+    plain = md_of(tmp_path / "plain", fake_metrics("alpha"), fake_metrics("zeta"))
+    assert "test ppl" not in plain
+    text = md_of(tmp_path / "words", fake_metrics("alpha", test_perplexity=123.456),
+                 fake_metrics("zeta"))
+    header = next(line for line in text.splitlines() if "test ppl" in line)
+    column = header.split(" | ").index("test ppl")
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[column]
+            for line in text.splitlines() if line.startswith(("| alpha", "| zeta"))}
+    assert rows["alpha"].startswith("123.") and rows["zeta"] == "n/a"
+    frame = pd.read_csv(tmp_path / "words" / "report" / "comparison.csv")
+    assert frame.set_index("variant").loc["alpha", "test_perplexity"] == pytest.approx(123.456)

@@ -317,6 +317,23 @@ def test_quick_preset_dry_run(project_root, tmp_path):
     assert all('"epochs":20' in cmd and "results/quick/models/" in cmd for cmd in trains)
 
 
+def test_words_preset_dry_run(project_root, tmp_path):
+    """The words preset preprocesses word tokens (min_freq 3) and trains its three tied-embedding
+    variants with annealing and a test split, under results/words."""
+    project = copy_project(project_root, tmp_path)
+    result = snakemake(project, "-n", "-p", "--configfile", "workflow/presets/words.yaml")
+    assert result.returncode == 0, result.stderr
+    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 3, "report": 1,
+                                 "all": 1}
+    commands = shell_commands(result)
+    assert any("--token word --min-freq 3 --out results/words/data" in cmd for cmd in commands)
+    trains = [cmd for cmd in commands if cmd.startswith("rnnlab train")]
+    assert {re.search(r'"cell":"(\w+)"', cmd).group(1) for cmd in trains} == {"rnn", "gru", "lstm"}
+    for cmd in trains:
+        assert '"tied":true' in cmd and '"test_tokens":3000' in cmd and '"anneal":4' in cmd
+        assert '"dropout":0.2' in cmd and "results/words/models/" in cmd
+
+
 def make_run(project_root, project, *args):
     """`make run` in a project copy with this test's Python environment (no reinstall)."""
     shutil.copy(project_root / "Makefile", project / "Makefile")

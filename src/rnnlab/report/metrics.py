@@ -18,7 +18,7 @@ NUMBER_KEYS = ("layers", "hidden", "lr", "epochs", "num_params", "train_perplexi
                "train_seconds", "tokens_per_second")
 # Keys older metrics.json files may lack; when present they must be numbers.
 OPTIONAL_NUMBER_KEYS = ("val_perplexity", "best_val_perplexity", "best_epoch", "stopped_epoch",
-                        "train_started", "train_ended", "seed")
+                        "train_started", "train_ended", "seed", "test_perplexity")
 HISTORY_KEYS = ("epoch", "train_perplexity", "seconds")
 OPTIONAL_HISTORY_KEYS = ("val_perplexity",)
 

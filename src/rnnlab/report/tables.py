@@ -13,8 +13,8 @@ from rnnlab.report.stats import Group, summarise
 
 COLUMNS = ("variant", "cell", "impl", "layers", "hidden", "lr", "sampling", "epochs",
            "num_params", "train_perplexity", "val_perplexity", "best_val_perplexity",
-           "best_epoch", "val_train_ratio", "train_seconds", "tokens_per_second", "overlap",
-           "device", "prediction")
+           "best_epoch", "test_perplexity", "val_train_ratio", "train_seconds",
+           "tokens_per_second", "overlap", "device", "prediction")
 
 
 def prediction_prefix(runs: list[dict]) -> str | None:
@@ -62,6 +62,7 @@ DISPLAY_COLUMNS = (  # header, row key, format; numbers (right-aligned) from "la
     ("params", "num_params", "{:,}".format), ("train ppl", "train_perplexity", ppl),
     ("held-out ppl", "val_perplexity", ppl), ("best held-out", "best_val_perplexity", ppl),
     ("best epoch", "best_epoch", _optional("{:d}".format)),
+    ("test ppl", "test_perplexity", _optional(ppl)),
     ("held-out/train", "val_train_ratio", lambda v: ppl(v) + "x" * (v is not None)),
     ("train s", "train_seconds", "{:.1f}".format),
     ("tokens/s", "tokens_per_second", "{:,.0f}".format),
@@ -76,13 +77,19 @@ def prediction_header(prefix: str | None) -> str:
 
 # The columns a group of replicates shows as mean ± 95% CI.
 GROUP_KEYS = ("train_perplexity", "val_perplexity", "best_val_perplexity", "val_train_ratio",
-              "train_seconds", "tokens_per_second")
+              "train_seconds", "tokens_per_second", "test_perplexity")
+
+
+def shown_columns(rows: list[dict]) -> list[tuple]:
+    """DISPLAY_COLUMNS, without test perplexity when no variant has a test split."""
+    has_test = any(row.get("test_perplexity") is not None for row in rows)
+    return [c for c in DISPLAY_COLUMNS if has_test or c[1] != "test_perplexity"]
 
 
 def _group_cells(group: Group, rows: list[dict]) -> dict:
     """The display cells of a group of two or more replicates."""
     cells = {"variant": f"{group.name} (n = {group.n})"}
-    for header, key, fmt in DISPLAY_COLUMNS:
+    for header, key, fmt in shown_columns(rows):
         values = [row[key] for row in rows]
         if key in GROUP_KEYS and None not in values:
             summary = summarise(values)
@@ -102,7 +109,7 @@ def display_rows(rows: list[dict], prefix: str | None, groups: list[Group]) -> l
     shown = []
     for group in groups:
         members = [by_variant[name] for name in group.variants]
-        cells = {header: fmt(members[0][key]) for header, key, fmt in DISPLAY_COLUMNS}
+        cells = {header: fmt(members[0][key]) for header, key, fmt in shown_columns(rows)}
         if group.n > 1:
             cells.update(_group_cells(group, members))
         shown.append({**cells, prediction_header(prefix): members[0]["prediction"]})
@@ -116,7 +123,7 @@ def _markdown_cell(text: str) -> str:
 def markdown_table(rows: list[dict], prefix: str | None, groups: list[Group]) -> list[str]:
     """The table as Markdown lines; '|' in user text is escaped."""
     shown = display_rows(rows, prefix, groups)
-    headers = [*(h for h, _, _ in DISPLAY_COLUMNS), prediction_header(prefix)]
+    headers = [*(h for h, _, _ in shown_columns(rows)), prediction_header(prefix)]
     lines = ["| " + " | ".join(_markdown_cell(h) for h in headers) + " |",
              "|" + "|".join("---:" if h in NUMBER_HEADERS else "---" for h in headers) + "|"]
     for row in shown:
