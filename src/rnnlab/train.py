@@ -345,7 +345,8 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
                                                                  test_ids, settings, device)
                 from rnnlab.plots import plot_curve
 
-                plot_curve(history, settings["variant"], out_dir / CURVE_FILE)
+                plot_curve(history, settings["variant"], out_dir / CURVE_FILE,
+                           cell=settings["cell"], impl=settings["impl"], best_epoch=best_epoch)
                 atomic_write_text(out_dir / METRICS_FILE, json.dumps(metrics, indent=2) + "\n")
                 resume_path.unlink(missing_ok=True)
             except Interrupted as interruption:
