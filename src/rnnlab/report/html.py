@@ -44,11 +44,9 @@ def _replicates_table(rows: list[dict]) -> str:
     """The groups of replicates.csv as text: n, then mean ± 95% CI (standard deviation)."""
     import pandas as pd
 
+    from rnnlab.report.answers import STAT_LABELS as labels
     from rnnlab.report.stats import RESULT_KEYS
 
-    labels = {"train_perplexity": "final training perplexity",
-              "best_val_perplexity": "best held-out perplexity",
-              "tokens_per_second": "tokens/s"}
     shown = []
     for row in rows:
         cells = {"group": row["group"], "n": str(row["n"])}

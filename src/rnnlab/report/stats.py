@@ -9,6 +9,7 @@ import math
 import statistics
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 from rnnlab.report.metrics import is_number
 
@@ -139,7 +140,8 @@ def replicates_rows(groups: list[Group]) -> list[dict]:
     return rows
 
 
-def write_replicates(groups: list[Group], path) -> object:
+def write_replicates(groups: list[Group], path: Path) -> Path:
+    """replicates.csv of the groups with two members or more, written atomically."""
     import pandas as pd
 
     from rnnlab.fileio import atomic_write_text
