@@ -31,6 +31,9 @@ def workspace(tiny_data, tmp_path_factory):
     config = tiny_config()
     config["data"]["url"] = "http://[::1/timemachine.txt"
     write_config(root / "url.yaml", config)
+    config = tiny_config()
+    config["variants"]["rnn"]["hidden"] = 10**7  # a 400 TB recurrent weight: no machine has it
+    write_config(root / "huge.yaml", config)
     shutil.copytree(tiny_data, root / "short")
     corpus = root / "short" / "corpus.int32"
     corpus.write_bytes(corpus.read_bytes()[:4000])
@@ -92,6 +95,9 @@ BAD = {
                         "--data", DATA, "--out", "{dir}/m"], "variants.gru.lr"),
     "train bad data.url": (["train", "--config", "{dir}/url.yaml", "--variant", "gru",
                             "--data", DATA, "--out", "{dir}/m"], "data.url: malformed URL"),
+    "train hidden beyond memory": (["train", "--config", "{dir}/huge.yaml", "--variant", "rnn",
+                                    "--data", DATA, "--out", "{dir}/m"],
+                                   "out of memory (400000000000000 bytes at once)"),
     "train device": (["train", "--config", "{dir}/config.yaml", "--variant", "gru", "--data",
                       DATA, "--out", "{dir}/m", "--device", "tpu"], "invalid choice: 'tpu'"),
     "train truncated data": (["train", "--config", "{dir}/config.yaml", "--variant", "gru",

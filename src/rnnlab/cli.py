@@ -6,6 +6,7 @@ by the subcommand that needs them."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 
 from rnnlab import __version__
@@ -204,6 +205,19 @@ def _fail(command: str, message: str, status: int = 1) -> int:
     return status
 
 
+def _out_of_memory(err: BaseException) -> str | None:
+    """One line for a failed allocation (torch raises a plain RuntimeError on the CPU and
+    torch.OutOfMemoryError, also a RuntimeError, on CUDA); None for any other error."""
+    text = str(err)
+    if not (isinstance(err, MemoryError) or "can't allocate memory" in text
+            or "out of memory" in text.lower()):
+        return None
+    tried = re.search(r"tried to allocate ([0-9.]+ ?[KMGT]?i?B|[0-9]+ bytes)", text)
+    size = f" ({tried.group(1)} at once)" if tried else ""
+    return (f"out of memory{size}: the model or its batches do not fit; try a smaller hidden, "
+            "layers, batch_size or num_steps")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -214,6 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         from rnnlab.fileio import describe_os_error
 
         return _fail(args.command, describe_os_error(err))
+    except (MemoryError, RuntimeError) as err:
+        message = _out_of_memory(err)
+        if message is None:
+            raise
+        return _fail(args.command, message)
     except KeyboardInterrupt:
         print(f"rnnlab {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -225,18 +225,20 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
     check_data(stats, settings, data_dir, text_ids, train_ids)
     check_batchable(train_ids, settings["batch_size"], settings["num_steps"])
     fingerprint = data_fingerprint(corpus, vocab)
+    # The model is built before the output folder is made, so that one that cannot be built
+    # (too large for memory, a bad init_from) leaves nothing behind.
+    torch.manual_seed(settings["seed"])
+    generator = torch.Generator().manual_seed(settings["seed"])
+    model = build_model(settings["cell"], settings["impl"], len(vocab), settings["hidden"],
+                        settings["layers"],
+                        **{key: settings[key] for key in MODEL_OPTIONS if key in settings})
+    if settings.get("init_from"):
+        init_from(settings["init_from"], model, vocab)
+    model = model.to(device)
     out_dir = Path(out_dir)
     ensure_dir(out_dir)
     with folder_lock(out_dir, f"rnnlab train --variant {settings['variant']}"):
         remove_stale_temporaries(out_dir)
-        torch.manual_seed(settings["seed"])
-        generator = torch.Generator().manual_seed(settings["seed"])
-        model = build_model(settings["cell"], settings["impl"], len(vocab), settings["hidden"],
-                            settings["layers"],
-                            **{key: settings[key] for key in MODEL_OPTIONS if key in settings})
-        if settings.get("init_from"):
-            init_from(settings["init_from"], model, vocab)
-        model = model.to(device)
         model_args = model.model_args()
         optimizer = SGD(model.parameters(), lr=settings["lr"])
         resume_path, best_path = out_dir / RESUME_FILE, out_dir / BEST_FILE
