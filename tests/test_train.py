@@ -162,14 +162,10 @@ def run_train(config_path, data, out, *extra, **kwargs):
                   "--out", out, "--quiet", *extra, **kwargs)
 
 
-def test_resume_after_kill_equals_uninterrupted_run(tiny_data, tmp_path):
-    """A job killed with SIGKILL resumes from its periodic checkpoint and ends with exactly the
-    metrics and history of an uninterrupted run."""
-    config = tiny_config(epochs=12, checkpoint_every=4, eval_every=3, batch_size=16)
-    config_path = write_config(tmp_path / "config.yaml", config)
-    out = tmp_path / "killed"
+def kill_once_resumable(config_path, data, out) -> None:
+    """Train variant gru in a subprocess and SIGKILL it as soon as resume.pt exists."""
     proc = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", "train", "--config",
-                             config_path, "--variant", "gru", "--data", tiny_data, "--out", out,
+                             config_path, "--variant", "gru", "--data", data, "--out", out,
                              "--quiet"], stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 60
     while not (out / RESUME_FILE).exists() and time.time() < deadline and proc.poll() is None:
@@ -177,6 +173,15 @@ def test_resume_after_kill_equals_uninterrupted_run(tiny_data, tmp_path):
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+
+
+def test_resume_after_kill_equals_uninterrupted_run(tiny_data, tmp_path):
+    """A job killed with SIGKILL resumes from its periodic checkpoint and ends with exactly the
+    metrics and history of an uninterrupted run."""
+    config = tiny_config(epochs=12, checkpoint_every=4, eval_every=3, batch_size=16)
+    config_path = write_config(tmp_path / "config.yaml", config)
+    out = tmp_path / "killed"
+    kill_once_resumable(config_path, tiny_data, out)
     assert not (out / "metrics.json").exists()
     resumed = run_train(config_path, tiny_data, out)
     assert resumed.returncode == 0, resumed.stderr
@@ -577,15 +582,7 @@ def test_resume_with_annealing_equals_uninterrupted_run(tiny_data, tmp_path):
     config_path = write_config(tmp_path / "config.yaml",
                                annealing_config(epochs=12, checkpoint_every=4))
     out = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", "train", "--config",
-                             config_path, "--variant", "gru", "--data", tiny_data, "--out", out,
-                             "--quiet"], stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while not (out / RESUME_FILE).exists() and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    kill_once_resumable(config_path, tiny_data, out)
     saved = load_checkpoint(out / RESUME_FILE)
     assert saved["optimizer_state"]["lr"] < 4  # lowered before the checkpoint was written
     resumed = run_train(config_path, tiny_data, out)
