@@ -56,14 +56,19 @@ def scheduled(result: subprocess.CompletedProcess) -> dict:
             if name != "total"}
 
 
-@pytest.fixture(scope="module")
-def lab_run(project_root, tmp_path_factory):
-    """The whole lab run once at 2 epochs in a temporary copy of the project."""
-    project = copy_project(project_root, tmp_path_factory.mktemp("lab"))
-    edit_config(project, shorten)
+def run_all(project_root: Path, dest: Path, edit) -> tuple[Path, subprocess.CompletedProcess]:
+    """Copy the project to ``dest``, edit its config and run ``snakemake all``, which must pass."""
+    project = copy_project(project_root, dest)
+    edit_config(project, edit)
     result = snakemake(project, "all")
     assert result.returncode == 0, result.stderr[-3000:]
     return project, result
+
+
+@pytest.fixture(scope="module")
+def lab_run(project_root, tmp_path_factory):
+    """The whole lab run once at 2 epochs in a temporary copy of the project."""
+    return run_all(project_root, tmp_path_factory.mktemp("lab"), shorten)
 
 
 @pytest.fixture(scope="module")
@@ -174,10 +179,7 @@ def tiny_sweep(config: dict) -> None:
 @pytest.fixture(scope="module")
 def sweep_project(project_root, tmp_path_factory):
     """A seed sweep of two generated variants run once through Snakemake."""
-    project = copy_project(project_root, tmp_path_factory.mktemp("sweep"))
-    edit_config(project, tiny_sweep)
-    result = snakemake(project, "all")
-    assert result.returncode == 0, result.stderr[-3000:]
+    project, _ = run_all(project_root, tmp_path_factory.mktemp("sweep"), tiny_sweep)
     return project
 
 

@@ -256,12 +256,14 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
         train_ids, val_ids = train_ids.to(device), val_ids.to(device)
         step = make_step(model, optimizer, settings, device, train_ids, generator)
 
+        vocab_dict = vocab.to_dict()  # the same in every checkpoint: built once
+
         def state_at(epoch: int) -> dict:
             """The checkpoint of the end of ``epoch``, with copies of every tensor and list,
             so that later steps do not change it."""
             return {"model_state": {k: v.detach().clone() for k, v in model.state_dict().items()},
                     "optimizer_state": dict(optimizer.state_dict()), "model_args": model_args,
-                    "vocab": vocab.to_dict(), "token": settings["token"], "epoch": epoch,
+                    "vocab": vocab_dict, "token": settings["token"], "epoch": epoch,
                     "rng_state": rng_states(generator), "best_val_perplexity": best,
                     "best_epoch": best_epoch, "settings": settings,
                     "history": [dict(row) for row in history], "train_seconds": train_seconds,
