@@ -8,13 +8,13 @@ is skipped unless RNNLAB_CLUSTER_TEST=1.
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 import yaml
+from helpers import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 PROFILE = ROOT / "workflow" / "profiles" / "slurm-gpu"
@@ -39,10 +39,7 @@ def test_profile_runs_every_variant_at_once_on_one_gpu_each():
 
 def dry_run(tmp_path, *args):
     """`snakemake -n all` with the profile in a copy of the workflow (the repo stays as it is)."""
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("rules", "workflow"):
-        shutil.copytree(ROOT / name, tmp_path / name)
+    copy_project(ROOT, tmp_path)
     done = subprocess.run(
         [str(SNAKEMAKE), *args, "-n", "all"],
         cwd=tmp_path, capture_output=True, text=True, timeout=300,

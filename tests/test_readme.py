@@ -3,12 +3,12 @@ dry-run, with its placeholders filled in, in a temporary copy of the project."""
 
 import re
 import shlex
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
 # Placeholders a user replaces, and what the test puts there.
@@ -42,13 +42,10 @@ def test_the_readme_has_snakemake_commands():
 @pytest.mark.parametrize("command", COMMANDS)
 def test_readme_command_dry_runs(command, tmp_path):
     """Each command, placeholders filled and --dry-run added, parses and plans without error
-    (`--report` needs a finished run: test_workflow.test_html_report runs that one)."""
+    (`--report` needs a finished run: workflow/test_lab.py::test_html_report runs that one)."""
     if "--report" in command:
-        pytest.skip("--report needs a finished run; test_workflow.test_html_report runs it")
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(ROOT / name, tmp_path / name)
-    for name in ("rules", "workflow"):
-        shutil.copytree(ROOT / name, tmp_path / name)
+        pytest.skip("--report needs a finished run; workflow/test_lab.py::test_html_report runs it")
+    copy_project(ROOT, tmp_path)
     for name, text in USER_FILES.items():
         (tmp_path / name).write_text(text)
     words = [re.sub("|".join(PLACEHOLDERS), lambda m: PLACEHOLDERS[m.group(0)], word)

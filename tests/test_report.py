@@ -6,14 +6,13 @@ import json
 import math
 import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import rnnlab, tiny_config
+from helpers import copy_project, rnnlab, tiny_config
 
 from rnnlab.config import resolve_variant, validate_config
 from rnnlab.errors import RnnlabError
@@ -403,10 +402,7 @@ def tiny_pipeline(project_root: Path, dest: Path, sweeps: dict | None = None) ->
 
     from rnnlab.download import bundled_corpus
 
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(project_root / name, dest / name)
-    for name in ("rules", "workflow"):
-        shutil.copytree(project_root / name, dest / name)
+    copy_project(project_root, dest)
     config = yaml.safe_load((dest / "config.yaml").read_text())
     config["data"].update(url=str(bundled_corpus()), train_tokens=1200, val_tokens=600)
     config["training"].update(epochs=1, eval_every=1, checkpoint_every=1, num_preds=10)

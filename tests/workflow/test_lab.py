@@ -4,7 +4,6 @@ reach the jobs exactly (--configfile, --config), `run`, `results_dir`, presets a
 
 import csv
 import json
-import os
 import re
 import shlex
 import shutil
@@ -14,46 +13,15 @@ from pathlib import Path
 
 import pytest
 import yaml
+from helpers import ENV, SNAKEMAKE, built_copy, copy_project, edit_config, scheduled, snakemake
 
 from rnnlab.download import bundled_corpus
-
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-# The rules call `rnnlab`: find the one beside this Python even when the venv is not activated.
-ENV = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
-                                              os.environ.get("PATH", "")])}
-
-
-def copy_project(root: Path, dest: Path) -> Path:
-    for name in ("Snakefile", "config.yaml"):
-        shutil.copy(root / name, dest / name)
-    for name in ("rules", "workflow"):
-        shutil.copytree(root / name, dest / name)
-    return dest
-
-
-def edit_config(project: Path, edit) -> None:
-    path = project / "config.yaml"
-    config = yaml.safe_load(path.read_text())
-    edit(config)
-    path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
 def shorten(config: dict) -> None:
     """The lab's ten variants at 2 epochs on a small slice, offline."""
     config["data"].update(url=str(bundled_corpus()), train_tokens=1200, val_tokens=600)
     config["training"].update(epochs=2, eval_every=1, checkpoint_every=1, num_preds=10)
-
-
-def snakemake(project: Path, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=project,
-                          capture_output=True, text=True, env=ENV)
-
-
-def scheduled(result: subprocess.CompletedProcess) -> dict:
-    """The job counts of a dry run's 'Job stats' table."""
-    table = result.stdout.split("Job stats:")[-1]
-    return {name: int(count) for name, count in re.findall(r"^(\w+)\s+(\d+)$", table, re.M)
-            if name != "total"}
 
 
 def run_all(project_root: Path, dest: Path, edit) -> tuple[Path, subprocess.CompletedProcess]:
@@ -74,15 +42,6 @@ def lab_run(project_root, tmp_path_factory):
 @pytest.fixture(scope="module")
 def lab(lab_run):
     return lab_run[0]
-
-
-def built_copy(lab: Path, dest: Path) -> Path:
-    """A copy of the built lab, results and Snakemake's records included."""
-    dest.mkdir(parents=True, exist_ok=True)
-    project = copy_project(lab, dest)
-    shutil.copytree(lab / "results", project / "results")
-    shutil.copytree(lab / ".snakemake", project / ".snakemake")
-    return project
 
 
 def shell_commands(result: subprocess.CompletedProcess) -> list[str]:
