@@ -9,7 +9,7 @@ rule download:
         url=config["data"]["url"],
         sha1=config["data"]["sha1"],
     shell:
-        "rnnlab download --url {params.url:q} --sha1 {params.sha1} --out {output} 2> {log}"
+        "rnnlab download --url {params.url:q} --sha1 {params.sha1:q} --out {output:q} 2> {log:q}"
 
 
 rule preprocess:
@@ -26,5 +26,5 @@ rule preprocess:
         min_freq=config["data"]["min_freq"],
         out=output_dir,
     shell:
-        "rnnlab preprocess --text {input} --token {params.token} "
-        "--min-freq {params.min_freq} --out {params.out} 2> {log}"
+        "rnnlab preprocess --text {input:q} --token {params.token:q} "
+        "--min-freq {params.min_freq:q} --out {params.out:q} 2> {log:q}"

@@ -52,5 +52,5 @@ rule report:
         sweeps=sweeps_json(),
         out=output_dir,
     shell:
-        "rnnlab report --models {params.models} --variants {params.variants} "
-        "--out {params.out} --sweeps {params.sweeps:q} > {log} 2>&1"
+        "rnnlab report --models {params.models:q} --variants {params.variants:q} "
+        "--out {params.out:q} --sweeps {params.sweeps:q} > {log:q} 2>&1"

@@ -25,4 +25,4 @@ rule train:
         out=output_dir,
     shell:
         "rnnlab train --settings {params.settings:q} --data {params.data:q} "
-        "--out {params.out:q} --threads {threads} > {log} 2>&1"
+        "--out {params.out:q} --threads {threads} > {log:q} 2>&1"

@@ -1,0 +1,58 @@
+"""Tests of the rules themselves (rules/*.smk): shell lines that no config text can break out
+of."""
+
+import re
+from pathlib import Path
+
+import pytest
+from helpers import copy_project, edit_config, snakemake
+
+from rnnlab.download import bundled_corpus
+
+RULES = sorted((Path(__file__).resolve().parents[2] / "rules").glob("*.smk"))
+
+
+def shell_lines(path: Path) -> list[str]:
+    """The shell command text of each rule in one rules file (its string literals joined)."""
+    blocks = re.findall(r"^    shell:\n((?:        .*\n?)+)", path.read_text(), re.M)
+    return ["".join(re.findall(r'"((?:[^"\\]|\\.)*)"', block)) for block in blocks]
+
+
+@pytest.mark.parametrize("path", RULES, ids=lambda path: path.name)
+def test_every_path_and_value_in_a_shell_line_is_quoted(path):
+    """Every input, output, log and params placeholder in a shell line carries :q."""
+    for line in shell_lines(path):
+        fields = re.findall(r"\{([^{}]+)\}", line)
+        unquoted = [field for field in fields
+                    if re.match(r"(input|output|log|params)\b", field) and not field.endswith(":q")]
+        assert not unquoted, f"{path.name}: {line}"
+
+
+def data_stage(project_root: Path, tmp_path: Path, results_dir: str):
+    """The data stage run for real, offline, with ``results_dir`` given on the command line."""
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, lambda c: c["data"].update(url=str(bundled_corpus())))
+    return project, snakemake(project, f"{results_dir}/data/stats.json",
+                              "--config", f"results_dir={results_dir}")
+
+
+def test_a_results_dir_with_a_space_writes_only_under_it(project_root, tmp_path):
+    """results_dir 'notes.txt results' writes the data under that folder and leaves the user's
+    notes.txt alone (an unquoted log redirection would overwrite it)."""
+    (tmp_path / "notes.txt").write_text("mine\n")
+    project, result = data_stage(project_root, tmp_path, "notes.txt results")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (project / "notes.txt").read_text() == "mine\n"
+    assert (project / "notes.txt results/data/stats.json").stat().st_size > 0
+    assert (project / "notes.txt results/logs/preprocess.log").exists()
+
+
+def test_a_results_dir_with_a_command_substitution_runs_nothing(project_root, tmp_path):
+    """results_dir 'r$(touch X)x' never runs touch: it is refused naming the key, or it is a
+    folder's literal name."""
+    project, result = data_stage(project_root, tmp_path, "r$(touch X)x")
+    assert not (project / "X").exists()
+    if result.returncode:
+        assert "results_dir" in result.stderr
+    else:
+        assert (project / "r$(touch X)x/data/stats.json").exists()
