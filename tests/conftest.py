@@ -37,3 +37,37 @@ def tiny_data(tiny_text, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("data")
     preprocess(tiny_text, "char", out)
     return out
+
+
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Skip drawing the report's PNGs (tested in test_report_figures.py) where a test looks only
+    at the text: each figure is a file holding only the PNG signature."""
+    from report_inputs import PNG_MAGIC
+
+    from rnnlab.report import figures
+
+    def signature_only(*args):
+        path = Path(args[2] if len(args) > 2 and not isinstance(args[2], dict) else args[1])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(PNG_MAGIC)
+        return path
+
+    for name in ("plot_perplexity", "plot_speed", "plot_gru_vs_lstm"):
+        monkeypatch.setattr(figures, name, signature_only)
+
+
+@pytest.fixture(scope="session")
+def ten_report(tmp_path_factory):
+    """A full report (figures included) of the ten lab variants, built once for the report's
+    tests: (report folder, build_report's summary, the runs). lstm_scratch memorises most."""
+    from report_inputs import ten_runs, write_models
+
+    from rnnlab.report import build_report
+
+    root = tmp_path_factory.mktemp("ten")
+    runs = ten_runs(lstm_scratch={"end": 1.05, "val": 8.0, "tps": 5_000.0},
+                    lstm_concise={"tps": 15_000.0})
+    write_models(root / "models", *reversed(runs))
+    summary = build_report(root / "models", root / "report")
+    return root / "report", summary, runs

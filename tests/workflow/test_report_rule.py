@@ -1,0 +1,72 @@
+"""Tests of the report rule in a copy of the project: its outputs follow the config, and
+`snakemake --report` shows comparison.html inline."""
+
+import base64
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from helpers import copy_project, edit_config, snakemake
+from report_inputs import PNG_MAGIC
+
+from rnnlab.download import bundled_corpus
+
+
+def tiny(config: dict, sweeps: dict | None = None) -> None:
+    """One small variant trained for one epoch on a slice of the text, offline (and the
+    variants ``sweeps`` generates from it)."""
+    config["data"].update(url=str(bundled_corpus()), train_tokens=1200, val_tokens=600)
+    config["training"].update(epochs=1, eval_every=1, checkpoint_every=1, num_preds=10)
+    config["variants"] = {"gru_deep": {**config["variants"]["gru_deep"], "hidden": 16}}
+    config.pop("sweeps", None)
+    if sweeps:
+        config["sweeps"] = sweeps
+
+
+@pytest.fixture(scope="module")
+def seeds_run(project_root, tmp_path_factory) -> Path:
+    """The tiny project with a sweep of one more seed, run through `snakemake all` once."""
+    project = copy_project(project_root, tmp_path_factory.mktemp("seeds"))
+    edit_config(project, lambda c: tiny(c, {"seeds": {"base": ["gru_deep"],
+                                                      "grid": {"seed": [7]}}}))
+    result = snakemake(project, "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return project
+
+
+def embedded(report_page: str, path: str, mime: str) -> bytes:
+    """The bytes of ``path`` in a `snakemake --report` page, shown inline as ``mime``."""
+    name = path.rsplit("/", 1)[-1]
+    entry = re.search(rf'"{re.escape(path)}": \{{"name": "{re.escape(name)}".*?'
+                      rf'"mime_type": "{mime}".*?filename={re.escape(name)};base64,'
+                      r'([A-Za-z0-9+/=]+)', report_page)
+    assert entry, f"{path} is not in the report as {mime}"
+    return base64.b64decode(entry.group(1))
+
+
+def test_comparison_html_shows_in_snakemake_report(seeds_run):
+    """`snakemake --report` of a one-epoch run with a seeds sweep carries comparison.html as an
+    inline HTML page (not a download) holding the comparison table, and replicates.csv and
+    sweep-seeds.png, which the config's sweep adds to the report rule's outputs."""
+    result = snakemake(seeds_run, "--report", "report.html")
+    assert result.returncode == 0, result.stderr[-3000:]
+    report_page = (seeds_run / "report.html").read_text()
+    page = embedded(report_page, "results/report/comparison.html", "text/html").decode()
+    assert page == (seeds_run / "results/report/comparison.html").read_text()
+    assert ">gru_deep (n = 2)</td>" in page and page.count("data:image/png;base64,") == 4
+    replicates = pd.read_csv(seeds_run / "results/report/replicates.csv")
+    assert replicates["group"].tolist() == ["gru_deep"] and replicates["n"].tolist() == [2]
+    assert embedded(report_page, "results/report/sweep-seeds.png", "image/png")[:8] == PNG_MAGIC
+    assert "results/report/replicates.csv" in report_page
+
+
+def test_report_outputs_follow_the_config(project_root, tmp_path):
+    """Without sweeps or replicates the report rule promises neither replicates.csv nor a
+    sweep figure."""
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, tiny)
+    result = snakemake(project, "-n", "results/report/comparison.md")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "results/report/comparison.html" in result.stdout
+    assert "replicates.csv" not in result.stdout and "sweep-" not in result.stdout
