@@ -68,6 +68,16 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"wrote the comparison report to {args.out}", file=sys.stderr)
 
 
+def cmd_compare(args: argparse.Namespace) -> None:
+    from rnnlab.compare import compare
+
+    result = compare(args.a, args.b, args.out)
+    print(result["markdown"], end="")
+    if args.out is not None:
+        print(f"wrote {', '.join(path.name for path in result['files'])} to {args.out}",
+              file=sys.stderr)
+
+
 def cmd_generate(args: argparse.Namespace) -> None:
     from rnnlab.generate import generate
 
@@ -164,6 +174,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--sweeps", metavar="JSON",
                      help="the config's sweeps: mapping as JSON (one sweep-<name>.png each)")
     sub.set_defaults(func=cmd_report)
+
+    sub = commands.add_parser(
+        "compare", help="compare two results folders",
+        description="Two results folders (or comparison.csv files) side by side: per variant, "
+                    "the change in perplexity and speed, Welch's t-test where both sides have "
+                    "replicates, the settings that differ, the variants on one side only.",
+        **_example("rnnlab compare --out results-after/compare results results-after"))
+    sub.add_argument("a", metavar="A", help="results folder (or comparison.csv): before")
+    sub.add_argument("b", metavar="B", help="results folder (or comparison.csv): after")
+    sub.add_argument("--out", help="write compare.md, compare.csv and compare.png here")
+    sub.set_defaults(func=cmd_compare)
 
     sub = commands.add_parser(
         "generate", help="sample text from a checkpoint",
