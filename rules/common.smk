@@ -12,7 +12,7 @@ from rnnlab.config import (
     settings_json,
     validate_config,
 )
-from rnnlab.plan import describe_run
+from rnnlab.plan import describe_workflow
 
 # Values given with --config come last (Snakemake merged them into config); read their strings
 # with the schema's types, then validate the whole, before any job runs.
@@ -122,32 +122,12 @@ def sweeps_json():
 RNNLAB_ENV = "../workflow/envs/rnnlab.yaml"
 
 
-def corpus_length():
-    """The corpus length from stats.json once preprocessing has run, else None."""
-    path = f"{DATA_DIR}/stats.json"
-    return (
-        json.loads(open(path).read())["corpus_length"] if os.path.exists(path) else None
-    )
-
-
-def training_jobs():
-    """The resolved settings of each training job this run is about to start, in config order."""
-    jobs = workflow.dag.needrun_jobs()
-    settings = [
-        json.loads(job.params.settings) for job in jobs if job.rule.name == "train"
-    ]
-    order = list(config["variants"])
-    return sorted(settings, key=lambda job: order.index(job["variant"]))
-
-
-def parallel_jobs():
-    """How many jobs run at once: --cores here, or --jobs with a cluster executor."""
-    return workflow.global_resources["_cores"].value or workflow.nodes
-
-
-# Before the first job: what will train, about how long it takes, where to watch.
+# Before the first job: what will train, about how long it takes, where to watch (never an
+# error: rnnlab.plan.describe_workflow turns any failure into one line).
 onstart:
     print(
-        describe_run(training_jobs(), parallel_jobs(), LOGS_DIR, corpus_length()),
+        describe_workflow(
+            workflow, list(config["variants"]), LOGS_DIR, f"{DATA_DIR}/stats.json"
+        ),
         file=sys.stderr,
     )

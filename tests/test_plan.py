@@ -5,7 +5,14 @@ import re
 import pytest
 
 from rnnlab.config import load_config, resolve_variant
-from rnnlab.plan import EPOCH_SECONDS, describe_run, duration, epoch_seconds, wall_seconds
+from rnnlab.plan import (
+    EPOCH_SECONDS,
+    describe_run,
+    describe_workflow,
+    duration,
+    epoch_seconds,
+    wall_seconds,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +73,16 @@ def test_nothing_to_train_says_so():
 def test_duration(seconds, text):
     """Durations read as seconds, minutes or hours."""
     assert duration(seconds) == text
+
+
+class Changed:
+    """A Snakemake workflow object from a release that renamed what the plan reads."""
+
+    dag = None
+
+
+@pytest.mark.parametrize("workflow", [Changed(), object()])
+def test_a_changed_snakemake_gives_one_line_not_an_error(workflow, tmp_path):
+    """Whatever Snakemake's internals look like, describing the run returns one short line."""
+    text = describe_workflow(workflow, ["rnn"], "results/logs", tmp_path / "stats.json")
+    assert text.startswith("rnnlab: no plan for this run") and "\n" not in text

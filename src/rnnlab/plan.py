@@ -5,6 +5,8 @@ per-epoch costs of the lab's variants on the CPU and on a GPU, scaled to each jo
 from __future__ import annotations
 
 import heapq
+import json
+from pathlib import Path
 
 # Seconds per training epoch of each of the lab's model shapes at the lab's sizes (10000
 # training tokens: 8 batches of 32 x 35).
@@ -97,3 +99,23 @@ def describe_run(jobs: list[dict], cores: int, logs_dir: str,
     lines.append(f"rnnlab: watch a job with `tail -f {logs_dir}/train/<variant>.log`, "
                  f"e.g. {logs_dir}/train/{jobs[0]['variant']}.log")
     return "\n".join(lines)
+
+
+def describe_workflow(workflow, variant_order: list[str], logs_dir: str,
+                      stats_path: str | Path) -> str:
+    """The plan of a Snakemake run (what ``onstart`` prints), read from ``workflow``'s graph of
+    jobs to run and its cores or jobs at once. Those are Snakemake's internals, which any 9.x
+    release may change, so any error reading them gives one short line instead: the plan never
+    stops or fails a run."""
+    try:
+        jobs = [json.loads(job.params.settings) for job in workflow.dag.needrun_jobs()
+                if job.rule.name == "train"]
+        jobs.sort(key=lambda settings: variant_order.index(settings["variant"]))
+        # --cores here, or --jobs with a cluster executor
+        slots = workflow.global_resources["_cores"].value or workflow.nodes
+        stats = Path(stats_path)
+        corpus = json.loads(stats.read_text("utf-8"))["corpus_length"] if stats.exists() else None
+        return describe_run(jobs, int(slots), logs_dir, corpus)
+    except Exception as err:  # whatever changed there, the run goes on
+        return (f"rnnlab: no plan for this run (reading Snakemake's jobs failed: "
+                f"{type(err).__name__}).")

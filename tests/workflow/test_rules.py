@@ -1,11 +1,13 @@
 """Tests of the rules themselves (rules/*.smk): shell lines that no config text can break out
-of."""
+of, and a plan before the first job that never fails a run."""
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from helpers import copy_project, edit_config, snakemake
+from helpers import ENV, copy_project, edit_config, snakemake
 
 from rnnlab.download import bundled_corpus
 
@@ -56,3 +58,35 @@ def test_a_results_dir_with_a_command_substitution_runs_nothing(project_root, tm
         assert "results_dir" in result.stderr
     else:
         assert (project / "r$(touch X)x/data/stats.json").exists()
+
+
+# Snakemake with its job graph's needrun_jobs() failing when the plan calls it, as it would
+# after a release that renamed it; Snakemake's own calls work as before.
+BROKEN_SNAKEMAKE = """
+import sys
+from snakemake.cli import main
+import snakemake.dag
+
+real = snakemake.dag.DAG.needrun_jobs
+
+def needrun_jobs(self, *args, **kwargs):
+    if sys._getframe(1).f_globals.get("__name__") == "rnnlab.plan":
+        raise AttributeError("needrun_jobs")
+    return real(self, *args, **kwargs)
+
+snakemake.dag.DAG.needrun_jobs = needrun_jobs
+sys.exit(main())
+"""
+
+
+def test_a_changed_snakemake_internal_does_not_fail_the_run(project_root, tmp_path):
+    """When what the plan reads of Snakemake fails, the run prints one line and runs its jobs."""
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, lambda c: c["data"].update(url=str(bundled_corpus())))
+    result = subprocess.run([sys.executable, "-c", BROKEN_SNAKEMAKE, "--cores", "1",
+                             "results/data/stats.json"], cwd=project, capture_output=True,
+                            text=True, env=ENV)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "rnnlab: no plan for this run (reading Snakemake's jobs failed: AttributeError)." \
+        in result.stderr
+    assert (project / "results/data/stats.json").stat().st_size > 0
