@@ -8,6 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlab.cells import GRUResetAfterScan, GRUScan, LSTMScan, RNNScan, plain_scan
+from rnnlab.dropout import DROPOUT_KINDS, drop
 from rnnlab.models import CELLS, IMPLS, build_model, num_params
 
 V, HID, BATCH, STEPS = 7, 5, 3, 4
@@ -447,6 +448,70 @@ def test_dropout_train_only(cell, impl):
     model.eval()
     torch.testing.assert_close(model(X, state)[0], model(X, state)[0], atol=0, rtol=0)
     torch.testing.assert_close(model(X, state)[0], plain.eval()(X, state)[0])
+
+
+@pytest.mark.parametrize("kind", DROPOUT_KINDS)
+@pytest.mark.parametrize("inputs", ["one-hot", "tied"])
+@pytest.mark.parametrize("layers", [1, 2, 3])
+@pytest.mark.parametrize("cell", CELLS)
+def test_dropout_parity(cell, layers, inputs, kind):
+    """With dropout at its three sites (embedding output, between layers, top output) and the
+    global RNG seeded alike, scratch and torch.nn draw the same masks: same logits, states and
+    gradients in training mode, where dropout changes the logits even with one layer."""
+    torch.manual_seed(0)
+    options = dict(dropout=0.5, dropout_kind=kind, **INPUTS[inputs])
+    ref = build_model(cell, "torch", V, HID, layers, **options).double()
+    mine = build_model(cell, "scratch", V, HID, layers, **_options(cell), **options).double()
+    mine.load_from_torch(ref)
+    X, state0 = _inputs(), tuple(s.normal_() for s in ref.begin_state(BATCH))
+    torch.manual_seed(1)
+    out_ref, fin_ref, st_ref = _run(ref, X, state0)
+    torch.manual_seed(1)
+    out, fin, st = _run(mine, X, state0)
+    close = dict(atol=1e-10, rtol=1e-10)
+    for a, b in zip((out, *fin, *(s.grad for s in st)),
+                    (out_ref, *fin_ref, *(s.grad for s in st_ref)), strict=True):
+        torch.testing.assert_close(a, b, **close)
+    torch.testing.assert_close(mine.b_q.grad, ref.linear.bias.grad, **close)
+    assert not torch.allclose(out, mine.eval()(X, state0)[0])
+
+
+def test_locked_dropout_mask_is_shared_over_steps():
+    """Locked dropout drops the same units at every step; standard dropout does not."""
+    torch.manual_seed(0)
+    ones = torch.ones(20, 4, 8)  # (steps, batch, n)
+    locked, standard = drop(ones, 0.5, "locked", True), drop(ones, 0.5, "standard", True)
+    assert torch.equal(locked, locked[:1].expand_as(locked))
+    assert set(locked.unique().tolist()) == {0.0, 2.0}
+    assert not torch.equal(standard, standard[:1].expand_as(standard))
+    assert drop(ones, 0.5, "locked", False) is ones and drop(ones, 0.0, "locked", True) is ones
+
+
+@pytest.mark.parametrize("impl", IMPLS)
+@pytest.mark.parametrize("cell", CELLS)
+def test_no_dropout_draws_nothing(cell, impl):
+    """Without dropout (the lab's models) a training-mode forward draws no random numbers
+    and the model's arguments carry no dropout_kind."""
+    model = build_model(cell, impl, V, HID, 2, **_options(cell, impl)).train()
+    assert "dropout_kind" not in model.model_args()
+    X = _inputs()
+    before = torch.get_rng_state()
+    model(X)
+    assert torch.equal(torch.get_rng_state(), before)
+
+
+def test_output_bias_starts_at_zero_for_word_models_only():
+    """A learned-embedding torch model zeroes its output bias (as word_language_model); the
+    lab's one-hot torch model keeps nn.Linear's initial bias, so its numbers do not change."""
+    torch.manual_seed(0)
+    assert build_model("lstm", "torch", V, HID, embedding=4).linear.bias.abs().sum() == 0
+    assert build_model("lstm", "torch", V, HID).linear.bias.abs().sum() > 0
+
+
+def test_bad_dropout_kind():
+    """An unknown dropout_kind is refused, naming it."""
+    with pytest.raises(ValueError, match="'gaussian'"):
+        build_model("lstm", "torch", V, HID, dropout=0.5, dropout_kind="gaussian")
 
 
 @pytest.mark.cuda

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from rnnlab.errors import ConfigError
 
-MODEL_KEYS = ("cell", "impl", "layers", "hidden", "lr", "dropout", "reset_after", "embedding",
-              "tied")
+MODEL_KEYS = ("cell", "impl", "layers", "hidden", "lr", "dropout", "dropout_kind", "reset_after",
+              "embedding", "tied")
 DATA_SPLIT_KEYS = ("token", "train_tokens", "val_tokens", "min_freq")
 # The data keys in a variant's settings: the split keys, and test_tokens only when set (> 0).
 SETTINGS_DATA_KEYS = (*DATA_SPLIT_KEYS, "test_tokens")

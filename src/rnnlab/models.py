@@ -9,6 +9,9 @@ freely.
 
 With ``embedding=N`` (N > 0) a learned embedding of size N replaces the one-hot input, and
 ``tied=True`` makes the output layer share the embedding's weights (needs N == hidden).
+``dropout`` acts at the three sites of rnnlab.dropout (the embedding's output, between layers,
+the top layer's output); with one-hot input there is no embedding, so no input dropout: dropping
+an element of a one-hot vector would drop a whole token, another regulariser.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from rnnlab.cells import scan
+from rnnlab.dropout import check_dropout, drop
 
 CELLS = ("rnn", "gru", "lstm")
 IMPLS = ("scratch", "torch")
@@ -47,7 +51,9 @@ def build_model(cell: str, impl: str, vocab_size: int, hidden: int, layers: int 
                 **options) -> nn.Module:
     """Build a ``cell`` (rnn|gru|lstm) language model with ``impl`` (scratch|torch).
 
-    Options: ``dropout`` (float in [0, 1], between stacked layers, training mode only),
+    Options: ``dropout`` (float in [0, 1], training mode only: on the embedding's output,
+    between stacked layers and on the top layer's output), ``dropout_kind`` (standard|locked,
+    see rnnlab.dropout),
     ``reset_after`` (gru only: False = textbook GRU, True = torch.nn.GRU's form; torch-backed
     GRUs are always reset_after=True), ``embedding`` (0 = one-hot input, the textbook's; N > 0 =
     a learned embedding of size N before the first layer) and ``tied`` (the output layer uses
@@ -61,15 +67,16 @@ def build_model(cell: str, impl: str, vocab_size: int, hidden: int, layers: int 
     vocab_size = _positive_int("vocab_size", vocab_size)
     hidden = _positive_int("hidden", hidden)
     layers = _positive_int("layers", layers)
-    unknown = sorted(set(options) - {"dropout", "reset_after", "embedding", "tied"})
+    unknown = sorted(set(options) - {"dropout", "dropout_kind", "reset_after", "embedding",
+                                     "tied"})
     if unknown:
         raise ValueError(f"unknown option(s) {', '.join(map(repr, unknown))} "
-                         "(expected dropout, reset_after, embedding, tied)")
-    dropout = options.get("dropout", 0.0)
-    if isinstance(dropout, bool) or not isinstance(dropout, (int, float)) \
-            or not 0.0 <= dropout <= 1.0:
-        raise ValueError(f"dropout must be a float in [0, 1], got {dropout!r}")
-    opts = {"dropout": float(dropout)}
+                         "(expected dropout, dropout_kind, reset_after, embedding, tied)")
+    dropout, kind = check_dropout(options.get("dropout", 0.0),
+                                  options.get("dropout_kind", "standard"))
+    opts = {"dropout": dropout}
+    if kind != "standard":  # the lab's models keep their arguments as they were
+        opts["dropout_kind"] = kind
     reset_after = options.get("reset_after")
     if reset_after is not None and not isinstance(reset_after, bool):
         raise ValueError(f"reset_after must be a bool, got {reset_after!r}")
@@ -115,6 +122,7 @@ class _RNNModelBase(nn.Module):
         self.cell, self.vocab_size, self.hidden, self.layers = cell, vocab_size, hidden, layers
         self.options = dict(options)
         self.dropout = options["dropout"]
+        self.dropout_kind = options.get("dropout_kind", "standard")
         self.embedding_size = options.get("embedding", 0)  # 0: one-hot input
         self.tied = options.get("tied", False)
         self.input_size = self.embedding_size or vocab_size  # of the first recurrent layer
@@ -131,6 +139,10 @@ class _RNNModelBase(nn.Module):
         n = 2 if self.cell == "lstm" else 1
         return tuple(torch.zeros(self.layers, batch_size, self.hidden, dtype=p.dtype,
                                  device=device) for _ in range(n))
+
+    def drop(self, x: torch.Tensor) -> torch.Tensor:
+        """This model's dropout on ``x`` (steps, batch, n) (itself when inactive)."""
+        return drop(x, self.dropout, self.dropout_kind, self.training)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{k}={v!r}" for k, v in self.model_args().items() if k != "impl")
@@ -151,8 +163,15 @@ class TorchRNNModel(_RNNModelBase):
         if self.embedding_size:
             self.embedding = nn.Embedding(vocab_size, self.embedding_size)  # (vocab, emb)
             nn.init.uniform_(self.embedding.weight, -EMBEDDING_INIT, EMBEDDING_INIT)
-        self.rnn = _TORCH_CLASS[cell](self.input_size, hidden, layers, dropout=self.dropout)
+        if self.dropout_kind == "locked" and layers > 1:  # own masks between layers
+            self.rnn = nn.ModuleList(_TORCH_CLASS[cell](hidden if i else self.input_size, hidden)
+                                     for i in range(layers))
+        else:  # torch.nn draws standard dropout between its layers itself
+            self.rnn = _TORCH_CLASS[cell](self.input_size, hidden, layers,
+                                          dropout=self.dropout if layers > 1 else 0.0)
         self.linear = nn.Linear(hidden, vocab_size)
+        if self.embedding_size:  # as word_language_model; the lab's keep nn.Linear's init
+            nn.init.zeros_(self.linear.bias)
         if self.tied:  # one Parameter: (vocab, hidden) is both tables
             self.linear.weight = self.embedding.weight
 
@@ -160,12 +179,35 @@ class TorchRNNModel(_RNNModelBase):
         if state is None:
             state = self.begin_state(X.shape[0], X.device)
         if self.embedding_size:
-            inputs = self.embedding(X.T)                                       # (steps, B, E)
+            inputs = self.drop(self.embedding(X.T))                            # (steps, B, E)
         else:
             inputs = F.one_hot(X.T, self.vocab_size).to(self.linear.weight.dtype)  # (steps, B, V)
-        Y, hx = self.rnn(inputs, tuple(state) if self.cell == "lstm" else state[0])
-        state = tuple(hx) if self.cell == "lstm" else (hx,)
+        if isinstance(self.rnn, nn.ModuleList):
+            Y, state = self._layer_by_layer(inputs, state)
+        else:
+            Y, state = self._run(self.rnn, inputs, state)
+        Y = self.drop(Y)                                                       # (steps, B, h)
         return self.linear(Y.reshape(-1, self.hidden)), state  # (steps * batch, vocab)
+
+    def _run(self, rnn: nn.Module, inputs: torch.Tensor, state: tuple):
+        """One torch.nn RNN module from ``state`` (a tuple): (outputs, new state tuple)."""
+        Y, hx = rnn(inputs, tuple(state) if self.cell == "lstm" else state[0])
+        return Y, (tuple(hx) if self.cell == "lstm" else (hx,))
+
+    def _layer_by_layer(self, inputs: torch.Tensor, state: tuple):
+        """The single-layer modules of locked dropout, with its masks between them."""
+        Y, new_state = inputs, []
+        for i, rnn in enumerate(self.rnn):
+            Y, layer_state = self._run(rnn, self.drop(Y) if i else Y,
+                                       tuple(s[i:i + 1] for s in state))
+            new_state.append(layer_state)
+        return Y, tuple(torch.cat(s) for s in zip(*new_state, strict=True))  # (layers, B, h)
+
+    def layer_params(self, i: int) -> tuple[torch.Tensor, ...]:
+        """Layer ``i``'s (weight_ih, weight_hh, bias_ih, bias_hh) in torch.nn's layout."""
+        rnn, k = (self.rnn[i], 0) if isinstance(self.rnn, nn.ModuleList) else (self.rnn, i)
+        return tuple(getattr(rnn, f"{name}_l{k}")
+                     for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"))
 
 
 class _ScratchLayer(nn.Module):
@@ -221,18 +263,18 @@ class ScratchRNNModel(_RNNModelBase):
         new_state = []
         for i, layer in enumerate(self.rnn_layers):
             if i == 0 and self.embedding_size:  # embed all steps, then one product
-                XW = torch.addmm(layer.b, torch.index_select(self.W_e, 0, Y), layer.W_x)
+                E = self.drop(torch.index_select(self.W_e, 0, Y).view(steps, batch, -1))
+                XW = torch.addmm(layer.b, E.reshape(steps * batch, -1), layer.W_x)
             elif i == 0:  # one_hot(X) @ W_x + b is a row gather of (W_x + b); all steps at once
                 XW = torch.index_select(layer.W_x + layer.b, 0, Y)      # (steps*batch, g*h)
             else:
-                if self.dropout > 0 and self.training:
-                    Y = F.dropout(Y, self.dropout, training=True)
+                Y = self.drop(Y)                                        # (steps, batch, h)
                 XW = torch.addmm(layer.b, Y.reshape(steps * batch, self.hidden), layer.W_x)
             Y, layer_state = layer(XW.view(steps, batch, -1),            # (steps, batch, g*h)
                                    tuple(s[i] for s in state))           # Y (steps, batch, h)
             new_state.append(layer_state)
         state = tuple(torch.stack(s) for s in zip(*new_state, strict=True))  # (layers, B, h)
-        logits = torch.addmm(self.b_q, Y.reshape(steps * batch, self.hidden),
+        logits = torch.addmm(self.b_q, self.drop(Y).reshape(steps * batch, self.hidden),
                              self.output_weight())
         return logits, state  # (steps * batch, vocab)
 
@@ -260,10 +302,8 @@ class ScratchRNNModel(_RNNModelBase):
         def gates(t):  # reorder torch's gate blocks (rows) into the scratch order
             return torch.cat([t[k * h:(k + 1) * h] for k in order])
 
-        rnn = torch_model.rnn
         for i, layer in enumerate(self.rnn_layers):
-            W_ih, W_hh = getattr(rnn, f"weight_ih_l{i}"), getattr(rnn, f"weight_hh_l{i}")
-            b_ih, b_hh = getattr(rnn, f"bias_ih_l{i}"), getattr(rnn, f"bias_hh_l{i}")
+            W_ih, W_hh, b_ih, b_hh = torch_model.layer_params(i)
             layer.W_x.copy_(gates(W_ih).T)
             layer.W_h.copy_(gates(W_hh).T)
             if self.cell == "gru":  # r, z: summed biases; candidate: b_ih here, b_hh apart

@@ -33,7 +33,7 @@ HISTORY_COLUMNS = ("epoch", "train_perplexity", "val_perplexity", "seconds", "to
 # An epoch whose mean training loss exceeds this many times log(vocab size), the loss of the
 # uniform model, has diverged (see check_divergence).
 DIVERGENCE_FACTOR = 2.0
-MODEL_OPTIONS = ("dropout", "reset_after", "embedding", "tied")
+MODEL_OPTIONS = ("dropout", "dropout_kind", "reset_after", "embedding", "tied")
 
 
 def pick_device(name: str) -> torch.device:
