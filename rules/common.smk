@@ -119,9 +119,6 @@ def sweeps_json():
     )
 
 
-RNNLAB_ENV = "../workflow/envs/rnnlab.yaml"
-
-
 # Before the first job: what will train, about how long it takes, where to watch (never an
 # error: rnnlab.plan.describe_workflow turns any failure into one line).
 onstart:

@@ -3,8 +3,6 @@ rule download:
         text_path(),
     log:
         f"{LOGS_DIR}/download.log",
-    conda:
-        RNNLAB_ENV
     params:
         url=config["data"]["url"],
         sha1=config["data"]["sha1"],
@@ -19,8 +17,6 @@ rule preprocess:
         data_outputs(),
     log:
         f"{LOGS_DIR}/preprocess.log",
-    conda:
-        RNNLAB_ENV
     params:
         token=config["data"]["token"],
         min_freq=config["data"]["min_freq"],

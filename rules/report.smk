@@ -44,8 +44,6 @@ rule report:
         ),
     log:
         f"{LOGS_DIR}/report.log",
-    conda:
-        RNNLAB_ENV
     params:
         models=input_grandparent,
         variants=sorted(VARIANTS),  # a set: the config's order must not rerun it

@@ -16,8 +16,6 @@ rule train:
         f"{LOGS_DIR}/train/{{variant}}.log",
     benchmark:
         f"{BENCHMARKS_DIR}/train/{{variant}}.tsv"
-    conda:
-        RNNLAB_ENV
     threads: 1
     params:
         settings=variant_settings,
