@@ -98,3 +98,23 @@ def test_best_held_out_is_the_named_epoch_or_the_lowest(best_epoch, expected):
                {"epoch": 10, "val_perplexity": 3.0}]
     assert best_held_out(history, best_epoch) == expected
     assert best_held_out([{"epoch": 1}]) is None
+
+
+def test_curve_shows_the_learning_rate_only_where_it_changed():
+    """An annealed run's curve has a right axis with the lr of each epoch as steps; a run at one
+    lr has none."""
+    from rnnlab.plots import curve_figure, pyplot
+
+    history = fake_metrics("gru_deep", epochs=6)["history"]
+    for row, lr in zip(history, [1, 1, 1, 0.5, 0.5, 0.25], strict=True):
+        row["lr"] = lr
+    fig = curve_figure(history, "v", cell="gru", impl="torch")
+    main, right = fig.axes
+    (line,) = right.get_lines()
+    assert right.get_yscale() == "log" and right.get_ylabel() == "learning rate"
+    assert list(line.get_ydata()) == [1, 1, 1, 0.5, 0.5, 0.25]
+    assert "lr (right axis)" in [t.get_text() for t in main.get_legend().get_texts()]
+    pyplot().close(fig)
+    for row in history:
+        row["lr"] = 1
+    assert len(curve_figure(history, "v").axes) == 1

@@ -85,7 +85,7 @@ def curve_figure(history: list[dict], variant: str, *, cell: str | None = None,
                  impl: str | None = None, best_epoch: int | None = None):
     """The figure of curve.png: training and held-out perplexity per epoch of one variant, with
     a star at the best held-out epoch (``best_epoch``, or the lowest held-out perplexity in
-    ``history``)."""
+    ``history``), and the learning rate on a right axis where it changed."""
     plt = pyplot()
     (style,) = variant_styles([(cell or "", impl or "")])
     if cell is None:  # not told: matplotlib's first colour, a solid line
@@ -106,8 +106,26 @@ def curve_figure(history: list[dict], variant: str, *, cell: str | None = None,
     ax.set(title=title, xlabel="epoch", ylabel="perplexity")
     log_perplexity_axis(ax)
     integer_epochs(ax)
-    ax.legend()
+    handles = ax.get_legend_handles_labels()[0]
+    if len({row["lr"] for row in history if row.get("lr") is not None}) > 1:
+        handles.append(learning_rate_axis(ax, history))
+    ax.legend(handles=handles)
     return fig
+
+
+def learning_rate_axis(ax, history: list[dict]):
+    """The learning rate each epoch trained with, as steps on a log axis at the right (drawn
+    only when it changed, by annealing); returns its line for the legend."""
+    points = [(row["epoch"], row["lr"]) for row in history if row.get("lr") is not None]
+    right = ax.twinx()
+    (line,) = right.step(*zip(*points, strict=True), where="pre", color="dimgray",
+                         linewidth=1, alpha=0.8, label="lr (right axis)")
+    right.set_yscale("log")
+    right.minorticks_off()
+    values = sorted({lr for _, lr in points})
+    right.set_yticks(values, [f"{lr:g}" for lr in values])  # ticks at the rates used
+    right.set_ylabel("learning rate")
+    return line
 
 
 def plot_curve(history: list[dict], variant: str, path: str | Path, *, cell: str | None = None,
