@@ -81,3 +81,8 @@ def built_copy(lab: Path, dest: Path) -> Path:
     shutil.copytree(lab / "results", project / "results")
     shutil.copytree(lab / ".snakemake", project / ".snakemake")
     return project
+
+
+def minimal_config() -> dict:
+    """The smallest valid config: one tiny variant, everything else default (not validated)."""
+    return {"variants": {"tiny": {"cell": "gru", "impl": "torch", "hidden": 8, "lr": 1}}}

@@ -7,12 +7,11 @@ import json
 import math
 from pathlib import Path
 
+from rnnlab.config.lab import LAB_VARIANTS as VARIANT_ORDER
+from rnnlab.config.sweeps import split_name
 from rnnlab.errors import DataError
 
 METRICS_FILE = "metrics.json"
-# The order of the lab's variants in DESIGN.md; other names follow alphabetically.
-VARIANT_ORDER = ("rnn_scratch", "rnn_scratch_random", "rnn_concise", "rnn_deep", "gru_scratch",
-                 "gru_concise", "lstm_scratch", "lstm_concise", "lstm_deep", "gru_deep")
 TEXT_KEYS = ("variant", "cell", "impl", "device")
 NUMBER_KEYS = ("layers", "hidden", "lr", "epochs", "num_params", "train_perplexity",
                "train_seconds", "tokens_per_second")
@@ -81,17 +80,17 @@ def read_metrics(path: str | Path) -> dict:
 
 
 def order(metrics: dict) -> tuple:
-    """The sort key of a variant: DESIGN.md's table first, other names alphabetically, and a
+    """The sort key of a variant: the lab's order first, other names alphabetically, and a
     generated variant (<base>--<key>-<value>) right after its base."""
     name = metrics["variant"]
-    base = name.split("--")[0]
+    base = split_name(name)[0]
     return (VARIANT_ORDER.index(base) if base in VARIANT_ORDER else len(VARIANT_ORDER), base,
             name)
 
 
 def load_metrics(models_dir: str | Path, variants: list[str] | None = None) -> list[dict]:
-    """The metrics of every ``models_dir/*/metrics.json`` (or only ``variants``), in the order of
-    DESIGN.md's table, other names alphabetically after it."""
+    """The metrics of every ``models_dir/*/metrics.json`` (or only ``variants``), in the lab's order
+    (rnnlab.config.lab), other names alphabetically after it."""
     models_dir = Path(models_dir)
     if not models_dir.is_dir():
         raise DataError(f"models directory {str(models_dir)!r} does not exist")

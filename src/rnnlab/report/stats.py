@@ -21,8 +21,10 @@ SIGNIFICANCE = 0.05
 def group_name(variant: str) -> str:
     """The variant name with any ``--seed-<value>`` segment removed: gru_deep--seed-3 ->
     gru_deep, rnn_scratch--hidden-64--seed-2 -> rnn_scratch--hidden-64."""
-    parts = variant.split("--")
-    return "--".join([parts[0], *(p for p in parts[1:] if not p.startswith(SEED_SEGMENT))])
+    from rnnlab.config.sweeps import join_name, split_name
+
+    base, segments = split_name(variant)
+    return join_name(base, (s for s in segments if not s.startswith(SEED_SEGMENT)))
 
 
 @cache

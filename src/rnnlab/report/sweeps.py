@@ -5,9 +5,9 @@ points are replicated over seeds. The sweep definitions are the config's ``sweep
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from rnnlab.config.sweeps import WORD, segment_key, split_name
 from rnnlab.errors import DataError
 from rnnlab.plots import log_perplexity_axis, pyplot, save_figure, variant_styles
 from rnnlab.report.stats import Group, summarise, values_of
@@ -15,8 +15,6 @@ from rnnlab.report.stats import Group, summarise, values_of
 PANELS = (("best_val_perplexity", "best held-out perplexity"),
           ("train_perplexity", "final training perplexity"),
           ("tokens_per_second", "training tokens/s"))
-NAME_SEP = "--"
-NAME_TEXT = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def check_sweeps(sweeps) -> dict:
@@ -25,9 +23,9 @@ def check_sweeps(sweeps) -> dict:
     if not isinstance(sweeps, dict):
         raise DataError(f"--sweeps: expected a mapping of sweep names, got {sweeps!r:.80}")
     for name, spec in sweeps.items():
-        if not NAME_TEXT.fullmatch(name):
-            raise DataError(f"--sweeps: sweep name {name!r} cannot be part of a file name "
-                            "(letters, digits, '_', '.' and '-')")
+        if not (isinstance(name, str) and WORD.fullmatch(name)):
+            raise DataError(f"--sweeps: sweep name {name!r:.60} cannot be part of a file name "
+                            "(letters, digits and '_')")
         if not (isinstance(spec, dict) and isinstance(spec.get("base"), list)
                 and spec["base"] and all(isinstance(b, str) for b in spec["base"])):
             raise DataError(f"--sweeps: sweep {name!r} needs base, a non-empty list of names")
@@ -49,8 +47,8 @@ def sweep_members(spec: dict, base: str, runs: list[dict]) -> list[dict]:
         if name == base:
             members.append(metrics)
             continue
-        head, *segments = name.split(NAME_SEP)
-        used = [seg.split("-", 1)[0] for seg in segments]
+        head, segments = split_name(name)
+        used = [segment_key(seg) for seg in segments]
         if head == base and segments and all(k in keys for k in used) \
                 and used == [k for k in keys if k in used]:
             members.append(metrics)

@@ -1,0 +1,35 @@
+"""config.yaml: the schema and its validator (schema), ``--config`` values typed by the schema
+(overrides), sweeps and the variant-name grammar (sweeps), whole configs read and validated
+(load), and one variant's settings (resolve). The names below are the package's public API."""
+
+from rnnlab.config.load import check_bounds, load_config, merge, validate_config
+from rnnlab.config.overrides import coerce_overrides
+from rnnlab.config.resolve import (
+    canonical,
+    resolve_variant,
+    selected_variants,
+    settings_from_json,
+    settings_json,
+)
+from rnnlab.config.schema import (
+    DATA_SPLIT_KEYS,
+    MODEL_KEYS,
+    SETTINGS_DATA_KEYS,
+    check_schema,
+    check_tied,
+    load_schema,
+)
+from rnnlab.config.sweeps import (
+    SEPARATOR,
+    add_sweep_variants,
+    expand_sweeps,
+    split_name,
+    sweepable_keys,
+    value_text,
+)
+
+__all__ = ["DATA_SPLIT_KEYS", "MODEL_KEYS", "SEPARATOR", "SETTINGS_DATA_KEYS",
+           "add_sweep_variants", "canonical", "check_bounds", "check_schema", "check_tied",
+           "coerce_overrides", "expand_sweeps", "load_config", "load_schema", "merge",
+           "resolve_variant", "selected_variants", "settings_from_json", "settings_json",
+           "split_name", "sweepable_keys", "validate_config", "value_text"]
