@@ -84,14 +84,6 @@ def input_grandparent(wildcards, input):
     return os.path.dirname(os.path.dirname(input[0]))
 
 
-def replicates_output():
-    """replicates.csv when some variants differ only in seed (the report writes it then)."""
-    from rnnlab.report.stats import has_replicates
-
-    settings = [resolve_variant(config, variant) for variant in VARIANTS]
-    return [f"{REPORT_DIR}/replicates.csv"] if has_replicates(settings) else []
-
-
 def selected_sweeps():
     """The config's sweeps that have a base among the selected variants (``run:``)."""
     return {
@@ -101,9 +93,38 @@ def selected_sweeps():
     }
 
 
-def sweep_outputs():
-    """One sweep-<name>.png per selected sweep."""
-    return [f"{REPORT_DIR}/sweep-{name}.png" for name in selected_sweeps()]
+# Caption and category of each report file in `snakemake --report` (sweep-*.png: "sweep").
+REPORT_CAPTIONS = {
+    "comparison.csv": ("comparison", "Comparison"),
+    "comparison.md": ("comparison", "Comparison"),
+    "comparison.html": ("comparison_html", "Comparison"),
+    "perplexity.png": ("perplexity", "Comparison"),
+    "gru_vs_lstm.png": ("gru_vs_lstm", "Comparison"),
+    "speed.png": ("speed", "Comparison"),
+    "replicates.csv": ("replicates", "Replicates"),
+}
+
+
+def report_outputs():
+    """The files `rnnlab report` writes for the selected variants and sweeps, as
+    rnnlab.report.report_files decides from their resolved settings, marked for
+    `snakemake --report`."""
+    from snakemake.io import report as marked_for_report
+
+    from rnnlab.report import report_files
+
+    settings = [resolve_variant(config, variant) for variant in VARIANTS]
+    outputs = []
+    for name in report_files(settings, sorted(selected_sweeps())):
+        caption, category = REPORT_CAPTIONS.get(name, ("sweep", "Sweeps"))
+        outputs.append(
+            marked_for_report(
+                f"{REPORT_DIR}/{name}",
+                caption=f"../workflow/report/{caption}.rst",
+                category=category,
+            )
+        )
+    return outputs
 
 
 def sweeps_json():

@@ -2,46 +2,7 @@ rule report:
     input:
         model_outputs("metrics.json"),
     output:
-        *report(
-            replicates_output(),
-            caption="../workflow/report/replicates.rst",
-            category="Replicates",
-        ),
-        *report(
-            sweep_outputs(),
-            caption="../workflow/report/sweep.rst",
-            category="Sweeps",
-        ),
-        table=report(
-            f"{REPORT_DIR}/comparison.md",
-            caption="../workflow/report/comparison.rst",
-            category="Comparison",
-        ),
-        html=report(
-            f"{REPORT_DIR}/comparison.html",
-            caption="../workflow/report/comparison_html.rst",
-            category="Comparison",
-        ),
-        csv=report(
-            f"{REPORT_DIR}/comparison.csv",
-            caption="../workflow/report/comparison.rst",
-            category="Comparison",
-        ),
-        perplexity=report(
-            f"{REPORT_DIR}/perplexity.png",
-            caption="../workflow/report/perplexity.rst",
-            category="Comparison",
-        ),
-        gru_vs_lstm=report(
-            f"{REPORT_DIR}/gru_vs_lstm.png",
-            caption="../workflow/report/gru_vs_lstm.rst",
-            category="Comparison",
-        ),
-        speed=report(
-            f"{REPORT_DIR}/speed.png",
-            caption="../workflow/report/speed.rst",
-            category="Comparison",
-        ),
+        report_outputs(),
     log:
         f"{LOGS_DIR}/report.log",
     params:

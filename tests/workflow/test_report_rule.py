@@ -1,13 +1,15 @@
-"""Tests of the report rule in a copy of the project: its outputs follow the config, and
-`snakemake --report` shows comparison.html inline."""
+"""Tests of the report rule in a copy of the project: its outputs follow the config, a new
+config's report leaves nothing of the old one, a replicate from another device joins its group,
+and `snakemake --report` shows comparison.html inline."""
 
 import base64
+import json
 import re
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from helpers import copy_project, edit_config, snakemake
+from helpers import built_copy, copy_project, edit_config, snakemake
 from report_inputs import PNG_MAGIC
 
 from rnnlab.download import bundled_corpus
@@ -70,3 +72,31 @@ def test_report_outputs_follow_the_config(project_root, tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "results/report/comparison.html" in result.stdout
     assert "replicates.csv" not in result.stdout and "sweep-" not in result.stdout
+
+
+def test_a_new_config_leaves_no_file_of_the_old_report(seeds_run, tmp_path):
+    """Without the seeds sweep, the report reruns and replicates.csv and sweep-seeds.png of the
+    earlier config are gone; nothing retrains."""
+    project = built_copy(seeds_run, tmp_path)
+    edit_config(project, tiny)
+    result = snakemake(project, "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "rule train" not in result.stdout + result.stderr
+    names = sorted(p.name for p in (project / "results/report").iterdir())
+    assert "replicates.csv" not in names and not [n for n in names if n.startswith("sweep-")]
+    assert "comparison.html" in names
+
+
+def test_a_replicate_trained_on_a_gpu_node_joins_its_group(seeds_run, tmp_path):
+    """A seed whose metrics.json says it trained on CUDA (as on a GPU node) is one group with
+    its sibling: the report writes the replicates.csv the rule promised."""
+    project = built_copy(seeds_run, tmp_path)
+    path = project / "results/models/gru_deep--seed-7/metrics.json"
+    metrics = json.loads(path.read_text())
+    path.write_text(json.dumps({**metrics, "device": "cuda", "device_name": "NVIDIA H200",
+                                "cuda_graph": False}))
+    result = snakemake(project, "all", "--forcerun", "report")
+    assert result.returncode == 0, result.stderr[-3000:]
+    replicates = pd.read_csv(project / "results/report/replicates.csv")
+    assert replicates["n"].tolist() == [2]
+    assert "cuda (NVIDIA H200)" in (project / "results/report/comparison.md").read_text()

@@ -2,13 +2,15 @@
 variants: comparison.csv, comparison.md and comparison.html (a table, then the lab's questions
 answered from the measured numbers, then the figures), perplexity.png, gru_vs_lstm.png and
 speed.png; with replicates (variants that differ only in seed) replicates.csv; with sweeps one
-sweep-<name>.png each.
+sweep-<name>.png each. Which files, rnnlab.report.outputs decides for the rule and the command
+alike, and a report removes its own kinds of file that it did not write this time.
 
-The package is split by concept: metrics (reading and checking metrics.json), overlap (did the
-jobs share the machine), stats (replicate groups, confidence intervals, Welch's t-test), tables
-(the comparison table), answers (the lab's questions), figures and sweeps (the PNGs), markdown
-and html (the two documents) and formats (how numbers read). pandas, matplotlib, scipy and
-jinja2 are imported only when a report is built, so importing it is fast."""
+The package is split by concept: outputs (which files), metrics (reading and checking
+metrics.json), overlap (did the jobs share the machine), stats (replicate groups, confidence
+intervals, Welch's t-test), tables (the comparison table), answers (the lab's questions),
+figures and sweeps (the PNGs), markdown and html (the two documents) and formats (how numbers
+read). pandas, matplotlib, scipy and jinja2 are imported only when a report is built, so
+importing it is fast."""
 
 from __future__ import annotations
 
@@ -21,15 +23,13 @@ from rnnlab.report.formats import devices
 from rnnlab.report.html import render_html
 from rnnlab.report.markdown import render_markdown
 from rnnlab.report.metrics import VARIANT_ORDER, load_metrics, read_metrics
+from rnnlab.report.outputs import OUTPUTS, REPLICATES, remove_stale, report_files
 from rnnlab.report.overlap import overlap_fractions, overlapped, summary
 from rnnlab.report.stats import replicate_groups, replicates_rows, write_replicates
 from rnnlab.report.tables import COLUMNS, prediction_prefix, summary_row, write_csv
 
-OUTPUTS = ("comparison.csv", "comparison.md", "comparison.html", "perplexity.png",
-           "gru_vs_lstm.png", "speed.png")
-REPLICATES = "replicates.csv"
 __all__ = ["COLUMNS", "OUTPUTS", "REPLICATES", "VARIANT_ORDER", "build_report", "load_metrics",
-           "read_metrics"]
+           "read_metrics", "report_files"]
 
 
 def _context(runs: list[dict], models_dir) -> str:
@@ -40,10 +40,11 @@ def _context(runs: list[dict], models_dir) -> str:
 
 def build_report(models_dir: str | Path, out_dir: str | Path,
                  variants: list[str] | None = None, sweep_specs: dict | None = None) -> dict:
-    """Read ``models_dir/*/metrics.json`` (only ``variants`` if given) and write OUTPUTS under
-    ``out_dir``, each atomically, with REPLICATES when some variants differ only in seed and a
-    sweep-<name>.png per entry of ``sweep_specs`` (the config's ``sweeps:``). Returns
-    {variants, groups, rows, answers, files}."""
+    """Read ``models_dir/*/metrics.json`` (only ``variants`` if given) and write
+    ``report_files`` of them under ``out_dir``, each atomically: OUTPUTS, REPLICATES when some
+    variants differ only in seed and a sweep-<name>.png per entry of ``sweep_specs`` (the
+    config's ``sweeps:``); then remove the report's files of an earlier run that this one did
+    not write. Returns {variants, groups, rows, answers, files, removed}."""
     sweep_specs = sweeps.check_sweeps(sweep_specs or {})
     runs = load_metrics(models_dir, variants)
     fractions = overlap_fractions(runs)
@@ -70,5 +71,7 @@ def build_report(models_dir: str | Path, out_dir: str | Path,
              atomic_write_text(out / "comparison.html", render_html(report, pngs)), *pngs]
     if report["replicates"]:
         files.append(write_replicates(groups, out / REPLICATES))
+    written = [path.name for path in files]
+    assert sorted(written) == sorted(report_files(runs, sweep_specs)), written
     return {"variants": names, "groups": groups, "rows": report["rows"],
-            "answers": report["answers"], "files": files}
+            "answers": report["answers"], "files": files, "removed": remove_stale(out, written)}

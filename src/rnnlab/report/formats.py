@@ -18,8 +18,17 @@ def layers(metrics: dict) -> str:
     return f"{metrics['layers']} layer{'s' if metrics['layers'] != 1 else ''}"
 
 
+def used_device(metrics: dict) -> str:
+    """The device a run trained on: ``device_used`` where metrics.json records it apart from the
+    asked-for ``device`` (which may be ``auto``), else ``device``."""
+    used = metrics.get("device_used")
+    return used if isinstance(used, str) else metrics["device"]
+
+
 def devices(runs: list[dict]) -> str:
     """The devices the runs trained on, with their names where known."""
-    names = {m["device"] if m.get("device_name") in (None, m["device"])
-             else f"{m['device']} ({m['device_name']})" for m in runs}
+    names = set()
+    for metrics in runs:
+        used, name = used_device(metrics), metrics.get("device_name")
+        names.add(used if name in (None, used) else f"{used} ({name})")
     return ", ".join(sorted(names))

@@ -27,16 +27,22 @@ def group_name(variant: str) -> str:
     return join_name(base, (s for s in segments if not s.startswith(SEED_SEGMENT)))
 
 
+# Settings that say where and how a job runs, not what it computes: replicates that differ in
+# them are one group (a seed trained on a GPU node joins its CPU siblings).
+HOW_IT_RUNS = frozenset({"device", "cuda_graph", "checkpoint_every"})
+
+
 @cache
 def setting_keys() -> frozenset:
     """The keys of a variant's settings in metrics.json that decide what it computes: every
-    training and variant key of the config schema and the data split, but not the seed."""
+    training and variant key of the config schema and the data split, but not the seed nor
+    those of HOW_IT_RUNS."""
     from rnnlab.config import DATA_SPLIT_KEYS, load_schema
 
     definitions = load_schema()["$defs"]
     keys = {*definitions["training_keys"]["properties"], *definitions["variant"]["properties"],
             *DATA_SPLIT_KEYS}
-    return frozenset(keys - {"seed"})
+    return frozenset(keys - {"seed"} - HOW_IT_RUNS)
 
 
 def same_settings(a: dict, b: dict) -> bool:
@@ -82,8 +88,8 @@ def replicate_groups(runs: list[dict]) -> list[Group]:
 
 
 def has_replicates(settings: list[dict]) -> bool:
-    """Whether any group of these variants' settings has two members or more (the report then
-    writes replicates.csv); the rules call it with the resolved settings of every variant."""
+    """Whether any group of these variants' settings (resolved config or metrics.json) has two
+    members or more: the report then writes replicates.csv."""
     return any(group.n >= 2 for group in replicate_groups(settings))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rnnlab.fileio import atomic_write_text
-from rnnlab.report.formats import ppl
+from rnnlab.report.formats import ppl, used_device
 from rnnlab.report.overlap import percent
 from rnnlab.report.stats import Group, summarise
 
@@ -39,6 +39,7 @@ def summary_row(metrics: dict, prefix: str | None, overlap: float | None) -> dic
     train, val = metrics["train_perplexity"], metrics.get("val_perplexity")
     row = {key: metrics.get(key) for key in COLUMNS}
     row.update(sampling=metrics.get("sampling", ""), prediction=_prediction(metrics, prefix),
+               device=used_device(metrics),
                val_train_ratio=val / train if val is not None and train > 0 else None,
                overlap=overlap)
     return row
