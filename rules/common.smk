@@ -13,6 +13,7 @@ from rnnlab.config import (
     validate_config,
 )
 from rnnlab.plan import describe_workflow
+from rnnlab.provenance import code_fingerprint
 
 # Values given with --config come last (Snakemake merged them into config); read their strings
 # with the schema's types, then validate the whole, before any job runs.
@@ -51,6 +52,13 @@ def data_outputs():
         f"{DATA_DIR}/{{name}}",
         name=["vocab.json", "corpus.int32", "stats.json"],
     )
+
+
+def code_version(stage):
+    """A param that makes ``stage``'s jobs stale when the code shaping their results changes
+    (rnnlab.provenance.code_fingerprint: comments and docstrings do not count). It names the
+    stage and says code, as a dry run's reason prints it."""
+    return f"rnnlab {stage} code {code_fingerprint(stage)}"
 
 
 def variant_settings(wildcards):

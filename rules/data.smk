@@ -18,6 +18,7 @@ rule preprocess:
     log:
         f"{LOGS_DIR}/preprocess.log",
     params:
+        code=code_version("data"),
         token=config["data"]["token"],
         min_freq=config["data"]["min_freq"],
         out=output_dir,

@@ -6,6 +6,7 @@ rule report:
     log:
         f"{LOGS_DIR}/report.log",
     params:
+        code=code_version("report"),
         models=input_grandparent,
         variants=sorted(VARIANTS),  # a set: the config's order must not rerun it
         sweeps=sweeps_json(),

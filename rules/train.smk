@@ -18,6 +18,7 @@ rule train:
         f"{BENCHMARKS_DIR}/train/{{variant}}.tsv"
     threads: 1
     params:
+        code=code_version("train"),
         settings=variant_settings,
         data=input_dir,
         out=output_dir,

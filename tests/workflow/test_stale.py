@@ -1,0 +1,112 @@
+"""What makes a result stale, through real Snakemake dry runs after a tiny real run: code edits
+(in a copy of the package put first on PYTHONPATH, never the repository's), settings that only
+change how a job runs, and what does not count."""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from helpers import ENV, SNAKEMAKE, built_copy, copy_project, edit_config, scheduled
+
+from rnnlab.download import bundled_corpus
+
+
+def tiny_lab(config: dict) -> None:
+    """Two tiny variants, one epoch, offline."""
+    config["data"].update(url=str(bundled_corpus()), train_tokens=600, val_tokens=300)
+    config["training"].update(epochs=1, eval_every=1, checkpoint_every=1, num_preds=5,
+                              batch_size=4, num_steps=8)
+    config["variants"] = {
+        "small": {"cell": "rnn", "impl": "torch", "hidden": 8, "lr": 1},
+        "gated": {"cell": "gru", "impl": "torch", "hidden": 8, "lr": 1},
+    }
+
+
+def copy_package(source: Path, dest: Path) -> Path:
+    """A copy of the rnnlab package (links followed) under ``dest``/src, to edit."""
+    shutil.copytree(source, dest / "src" / "rnnlab", symlinks=False,
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    return dest / "src"
+
+
+def run(project: Path, src: Path, *args) -> subprocess.CompletedProcess:
+    """Snakemake in ``project`` with the package copy ``src`` first on PYTHONPATH (the workflow
+    and its jobs import it)."""
+    env = {**ENV, "PYTHONPATH": str(src)}
+    return subprocess.run([*SNAKEMAKE, "--cores", "2", *args], cwd=project, capture_output=True,
+                          text=True, env=env)
+
+
+@pytest.fixture(scope="module")
+def tiny(project_root, tmp_path_factory):
+    """The tiny lab built once by a real run with its own copy of the package."""
+    base = tmp_path_factory.mktemp("stale")
+    src = copy_package(project_root / "src" / "rnnlab", base)
+    (base / "project").mkdir()
+    project = copy_project(project_root, base / "project")
+    edit_config(project, tiny_lab)
+    result = run(project, src, "all")
+    assert result.returncode == 0, result.stderr[-3000:]
+    return project, src
+
+
+@pytest.fixture
+def built(tiny, tmp_path):
+    """A copy of the built tiny lab and of its package, to edit."""
+    project, src = tiny
+    return built_copy(project, tmp_path / "project"), copy_package(src / "rnnlab", tmp_path)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace ``old`` (which must be there) by ``new`` in ``path``."""
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_built_lab_is_up_to_date(built):
+    """Nothing is planned before any edit."""
+    result = run(*built, "-n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert scheduled(result) == {}
+
+
+def test_a_training_code_edit_plans_every_training_job_and_the_report(built):
+    """A change to the model code plans both training jobs and the report, naming code."""
+    project, src = built
+    edit(src / "rnnlab/models.py", "\ndef ", "\nMODEL_CODE_EDITED = True\n\n\ndef ")
+    result = run(project, src, "-n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert scheduled(result) == {"train": 2, "report": 1, "all": 1}
+    assert "Params have changed since last execution" in result.stdout
+    assert "rnnlab train code" in result.stdout
+
+
+def test_a_report_code_edit_plans_only_the_report(built):
+    """A change to the report's code plans the report alone."""
+    project, src = built
+    edit(src / "rnnlab/report/answers.py", "\ndef ", "\nREPORT_CODE_EDITED = True\n\n\ndef ")
+    result = run(project, src, "-n")
+    assert scheduled(result) == {"report": 1, "all": 1}
+    assert "rnnlab report code" in result.stdout
+
+
+def test_a_preprocessing_code_edit_plans_the_whole_chain_but_the_download(built):
+    """A change to the data code plans preprocessing, training and the report, not the download
+    (the text's SHA-1 fixes what it writes)."""
+    project, src = built
+    edit(src / "rnnlab/data.py", "\ndef ", "\nDATA_CODE_EDITED = True\n\n\ndef ")
+    result = run(project, src, "-n")
+    assert scheduled(result) == {"preprocess": 1, "train": 2, "report": 1, "all": 1}
+
+
+def test_comments_and_docstrings_plan_nothing(built):
+    """Comments and docstrings edited in training and report code plan nothing."""
+    project, src = built
+    edit(src / "rnnlab/models.py", '"""', '"""An edited docstring. ')
+    edit(src / "rnnlab/models.py", "\ndef ", "\n# an added comment\ndef ")
+    edit(src / "rnnlab/report/answers.py", "\ndef ", "\n\n# an added comment\n\ndef ")
+    result = run(project, src, "-n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert scheduled(result) == {}
