@@ -3,8 +3,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# The torch build to install when the venv has none. The default is the CPU wheel on the lab
-# machines; on a GPU workstation use e.g. `make run TORCH=torch` for PyPI's CUDA build.
+# The torch build to install when the venv has none (pip's arguments). `torch==2.13.0` from PyPI
+# is, on Linux x86-64, the CUDA build (several GB with its CUDA libraries); a pip configured with
+# a local wheel index may give a CPU wheel instead. For the CPU-only build:
+#   make TORCH="torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu" test
+# For a given CUDA version: --index-url https://download.pytorch.org/whl/cuXYZ (pytorch.org lists
+# the CUDA versions of each release).
+# A venv that already has torch keeps it (remove .venv to change builds).
 TORCH ?= torch==2.13.0
 CORES ?= all
 STAMP := $(VENV)/.installed
@@ -15,7 +20,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q "$(TORCH)"
+	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q $(TORCH)
 	$(BIN)/pip install -q -e ".[dev,slurm,export]"
 	touch $(STAMP)
 
@@ -47,6 +52,14 @@ test: $(STAMP) lint
 test-cluster: $(STAMP)
 	VENV=$(VENV) bash tests/cluster/run.sh
 	VENV=$(VENV) bash tests/cluster/grouped.sh
+
+# Training throughput against the textbook's own loop (BENCHMARKS.md): d2l 0.17.6 from PyPI
+# without its dependencies (it pins numpy 1.21, pandas 1.2 and jupyter, which the RNN chapters
+# do not need; benchmarks/textbook_stubs stands in for the three modules it imports for other
+# chapters), then benchmarks/throughput.py with ARGS, e.g. ARGS="--variants lstm_deep".
+bench: $(STAMP)
+	$(BIN)/python -c "import d2l" 2>/dev/null || $(BIN)/pip install -q --no-deps "d2l==0.17.6"
+	$(BIN)/python benchmarks/throughput.py $(ARGS)
 
 clean:
 	rm -rf results/* .snakemake

@@ -3,7 +3,7 @@
     python benchmarks/lab_timeline.py RESULTS_DIR --wall SECONDS [--json FILE]
 
 RESULTS_DIR is the ``results_dir`` of a finished ``snakemake ... all`` run; ``--wall`` is that
-run's wall time (start to report written), measured by the caller (``benchmarks/device_run.sh``
+run's wall time (start to report written), measured by the caller (``benchmarks/gpu.sh``
 does). It reads, per training job:
 
 - ``benchmarks/train/<variant>.tsv`` (Snakemake's ``benchmark:``): the job's whole wall time;

@@ -1,26 +1,27 @@
-"""Training throughput of rnnlab against the peer (the textbook's own loop), variant by variant.
+"""Training throughput of rnnlab against the textbook's own loop, variant by variant.
 
     python benchmarks/throughput.py [--variants V ...] [--epochs N] [--device cpu|cuda]
-                                    [--peer RUN_SH | --peer-dir DIR] [--repeats R]
+                                    [--d2l DIR] [--textbook-python PY] [--repeats R]
                                     [--stat median|best] [--json FILE] [--markdown FILE]
 
-For each variant the peer and ours run alternately in the same sitting, R times each, in the
-order peer-ours, ours-peer, peer-ours, ... so that a drift in machine load hits both alike. The
-table gives the median (or best) tokens/second of each and their ratio, ours / peer.
+``make bench ARGS="..."`` installs d2l 0.17.6 (without its pinned dependencies) and runs this.
+For each variant the textbook and ours run alternately in the same sitting, R times each, in
+the order textbook-ours, ours-textbook, ... so that a drift in the machine's speed hits both
+alike. The table gives the median (or best) tokens/second of each and their ratio, ours /
+textbook.
 
 - Ours: ``rnnlab train --config config.yaml --variant V --data DATA --out TMP --epochs N
   --quiet --device D`` in a subprocess; ``tokens_per_second`` from metrics.json counts ALL
   training epochs, the first (warm-up) one included, and excludes start-up and evaluation.
-- The peer: ``bash RUN_SH VARIANT N`` prints ``RESULT ... tok/s=...``; it runs one untimed
-  warm-up epoch first and times the N epochs after it. ``PEER_PYTHON`` (and ``PEER_VENV``,
-  ``PEER_SITE``) pass through from the environment. The peer has no random-sampling variant:
-  rnn_scratch_random is compared with the peer's rnn_scratch (sequential sampling).
+- The textbook: ``benchmarks/textbook_loop.py VARIANT N`` (d2l 0.17.6's ``train_epoch_ch8``
+  on the same model and tokens) prints ``RESULT ... tok/s=...``; it runs one untimed warm-up
+  epoch first and times the N epochs after it.
 - Data: ``--data DIR`` (what ``rnnlab preprocess`` wrote), else it is preprocessed from the
   bundled text into a temporary directory; results/ is never needed.
-- ``--device cpu`` hides GPUs from both (``CUDA_VISIBLE_DEVICES=``): the peer has no device
-  switch and takes CUDA whenever it sees one.
+- ``--device cpu`` hides GPUs from both (``CUDA_VISIBLE_DEVICES=``): the textbook's loop has
+  no device switch and takes CUDA whenever it sees one.
 
-Quote the ratios: absolute figures drift with the machine's load.
+Quote the ratios: absolute figures drift from run to run.
 """
 
 from __future__ import annotations
@@ -38,11 +39,7 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# The peer lives beside the repository (../shared/peer), as benchmarks/whole_lab.sh finds it.
-DEFAULT_PEER = Path(os.environ.get("PEER_RUN", ROOT.parent / "shared" / "peer" / "run.sh"))
-# Our variant -> the peer's variant of the same model.
-PEER_VARIANT = {"rnn_scratch_random": "rnn_scratch"}
-PEER_NOTES = {"rnn_scratch_random": "peer has no random sampling: compared with its rnn_scratch"}
+TEXTBOOK_LOOP = ROOT / "benchmarks" / "textbook_loop.py"
 RESULT = re.compile(r"^RESULT .*?device=(\S+).*?tok/s=([0-9.]+)", re.MULTILINE)
 
 
@@ -84,16 +81,19 @@ def run_ours(variant: str, args, data: Path, out: Path, env: dict) -> dict:
          "--epochs", str(args.epochs), "--quiet", "--device", args.device],
         env, timeout=args.timeout)
     metrics = json.loads((out / "metrics.json").read_text("utf-8"))
-    return {"tok_s": metrics["tokens_per_second"], "device": metrics["device"],
+    # device_used: the device trained on (older metrics.json files say it under device).
+    used = metrics.get("device_used", metrics["device"])
+    return {"tok_s": metrics["tokens_per_second"], "device": used,
             "device_name": metrics.get("device_name"), "ppl": metrics["train_perplexity"]}
 
 
-def run_peer(variant: str, args, env: dict) -> dict:
-    stdout = run(["bash", str(args.peer), PEER_VARIANT.get(variant, variant), str(args.epochs)],
-                 env, timeout=args.timeout)
+def run_textbook(variant: str, args, env: dict) -> dict:
+    d2l = ["--d2l", str(args.d2l)] if args.d2l else []
+    stdout = run([args.textbook_python, str(TEXTBOOK_LOOP), variant, str(args.epochs),
+                  "--config", str(args.config), *d2l], env, timeout=args.timeout)
     match = RESULT.search(stdout)
     if not match:
-        raise RuntimeError(f"no RESULT line in the peer's output:\n{stdout[-2000:]}")
+        raise RuntimeError(f"no RESULT line in the textbook loop's output:\n{stdout[-2000:]}")
     return {"tok_s": float(match.group(2)), "device": match.group(1).split(":")[0]}
 
 
@@ -120,27 +120,49 @@ def machine() -> dict:
 
 
 def markdown(rows: list[dict], stat: str) -> str:
-    lines = [f"| variant | peer tok/s ({stat}) | ours tok/s ({stat}) | ratio | "
+    lines = [f"| variant | textbook tok/s ({stat}) | ours tok/s ({stat}) | ratio | "
              "ratio of medians | runs |", "|---|---:|---:|---:|---:|---:|"]
     for r in rows:
-        name = r["variant"] + ("*" if r["variant"] in PEER_NOTES else "")
-        lines.append(f"| {name} | {r['peer']:.0f} | {r['ours']:.0f} | {r['ratio']:.2f} | "
-                     f"{r['ratio_median']:.2f} | {len(r['ours_runs'])} |")
-    notes = {PEER_NOTES[r["variant"]] for r in rows if r["variant"] in PEER_NOTES}
-    return "\n".join(lines + [f"\n\\* {note}" for note in sorted(notes)]) + "\n"
+        lines.append(f"| {r['variant']} | {r['textbook']:.0f} | {r['ours']:.0f} | "
+                     f"{r['ratio']:.2f} | {r['ratio_median']:.2f} | {len(r['ours_runs'])} |")
+    return "\n".join(lines) + "\n"
+
+
+def measure(variant: str, args, data: Path, tmp: Path, env: dict) -> dict:
+    """The textbook's and our runs of one variant, alternating, and their summary."""
+    textbook_runs, ours_runs = [], []
+    for r in range(args.repeats):
+        order = ("textbook", "ours") if r % 2 == 0 else ("ours", "textbook")
+        for who in order:
+            if who == "textbook":
+                textbook_runs.append(run_textbook(variant, args, env))
+            else:
+                ours_runs.append(run_ours(variant, args, data, tmp / f"{variant}-{r}",
+                                          env))
+    devices = {x["device"] for x in textbook_runs + ours_runs}
+    if devices != {args.device}:
+        raise RuntimeError(f"{variant}: runs used {sorted(devices)}, not {args.device}")
+    textbook_tok = [x["tok_s"] for x in textbook_runs]
+    ours_tok = [x["tok_s"] for x in ours_runs]
+    row = {"variant": variant, "textbook": summarize(textbook_tok, args.stat),
+           "ours": summarize(ours_tok, args.stat), "textbook_runs": textbook_tok,
+           "ours_runs": ours_tok,
+           "ratio_median": statistics.median(ours_tok) / statistics.median(textbook_tok)}
+    row["ratio"] = row["ours"] / row["textbook"]
+    return row
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--variants", nargs="+", help="default: all of the config's variants")
     parser.add_argument("--epochs", type=int, default=20,
-                        help="timed epochs of each run (20); ours counts all of them, the peer "
-                             "runs one more, untimed, first")
+                        help="timed epochs of each run (20); ours counts all of them, the "
+                             "textbook runs one more, untimed, first")
     parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
-    parser.add_argument("--peer", type=Path, default=DEFAULT_PEER, help="the peer's run.sh")
-    parser.add_argument("--peer-dir", type=Path,
-                        help="a copy of the peer folder (with ../data/timemachine.txt beside "
-                             "it); overrides --peer")
+    parser.add_argument("--d2l", type=Path,
+                        help="a folder holding the d2l package (default: the installed one)")
+    parser.add_argument("--textbook-python", default=sys.executable,
+                        help="the Python that runs the textbook's loop (default: this one)")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each, alternating (3)")
     parser.add_argument("--stat", choices=["median", "best"], default="median",
                         help="which run of each to compare (median, the default; best: the run "
@@ -151,10 +173,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="write the results as JSON here")
     parser.add_argument("--markdown", type=Path, help="write the table as markdown here")
     args = parser.parse_args(argv)
-    if args.peer_dir:
-        args.peer = args.peer_dir / "run.sh"
-    if not args.peer.exists():
-        parser.error(f"the peer's run.sh is not at {args.peer}")
     if args.epochs < 1 or args.repeats < 1:
         parser.error("--epochs and --repeats must be >= 1")
     variants = args.variants or config_variants(args.config)
@@ -163,36 +181,19 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rnnlab-bench-") as tmp:
         tmp = Path(tmp)
         data = args.data or prepare_data(tmp, env)
-        print(f"{'variant':<20} {'peer tok/s':>11} {'ours tok/s':>11} {'ratio':>6}  (ours / peer, "
-              f"{args.stat} of {args.repeats}, {args.epochs} epochs, {args.device})", flush=True)
+        print(f"{'variant':<20} {'textbook tok/s':>15} {'ours tok/s':>11} {'ratio':>6}  (ours / "
+              f"textbook, {args.stat} of {args.repeats}, {args.epochs} epochs, {args.device})",
+              flush=True)
         for variant in variants:
-            peer_runs, ours_runs = [], []
-            for r in range(args.repeats):
-                order = ("peer", "ours") if r % 2 == 0 else ("ours", "peer")
-                for who in order:
-                    if who == "peer":
-                        peer_runs.append(run_peer(variant, args, env))
-                    else:
-                        ours_runs.append(run_ours(variant, args, data, tmp / f"{variant}-{r}",
-                                                  env))
-            devices = {x["device"] for x in peer_runs + ours_runs}
-            if devices != {args.device}:
-                raise RuntimeError(f"{variant}: runs used {sorted(devices)}, not {args.device}")
-            peer_tok = [x["tok_s"] for x in peer_runs]
-            ours_tok = [x["tok_s"] for x in ours_runs]
-            row = {"variant": variant, "peer_variant": PEER_VARIANT.get(variant, variant),
-                   "peer": summarize(peer_tok, args.stat), "ours": summarize(ours_tok, args.stat),
-                   "peer_runs": peer_tok, "ours_runs": ours_tok,
-                   "ratio_median": statistics.median(ours_tok) / statistics.median(peer_tok)}
-            row["ratio"] = row["ours"] / row["peer"]
+            row = measure(variant, args, data, tmp, env)
             rows.append(row)
-            note = f"  [{PEER_NOTES[variant]}]" if variant in PEER_NOTES else ""
-            print(f"{variant:<20} {row['peer']:>11.0f} {row['ours']:>11.0f} "
-                  f"{row['ratio']:>6.2f}{note}", flush=True)
+            print(f"{variant:<20} {row['textbook']:>15.0f} {row['ours']:>11.0f} "
+                  f"{row['ratio']:>6.2f}", flush=True)
     result = {"machine": machine(), "device": args.device, "epochs": args.epochs,
-              "repeats": args.repeats, "stat": args.stat, "peer": str(args.peer),
+              "repeats": args.repeats, "stat": args.stat,
+              "textbook": "benchmarks/textbook_loop.py (d2l 0.17.6 train_epoch_ch8)",
               "ours_counts": "all training epochs (first included)",
-              "peer_counts": "epochs after one untimed warm-up epoch", "rows": rows}
+              "textbook_counts": "epochs after one untimed warm-up epoch", "rows": rows}
     if args.json:
         args.json.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     if args.markdown:

@@ -1,4 +1,4 @@
-"""Word-level training throughput: one-hot input against a learned embedding (issue 16).
+"""Word-level training throughput: one-hot input against a learned embedding.
 
     python benchmarks/word_throughput.py [--min-freq N] [--hidden H] [--batches B] [--repeats R]
 

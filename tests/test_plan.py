@@ -57,7 +57,7 @@ def test_the_lab_estimate_is_minutes_on_cpu_and_about_a_minute_on_gpu(lab):
     """The lab at 500 epochs on 2 cores is many minutes; on one GPU about a minute."""
     text = describe_run(lab, 2, "results/logs")
     assert "10 training jobs: 500 epochs of rnn_scratch" in text
-    cpu, gpu = re.search(r"about (\d+ \w+) here on the CPU.* about (\d+ \w+) on one GPU",
+    cpu, gpu = re.search(r"about (\d+ \w+) on a CPU.* about (\d+ \w+) on one GPU",
                          text).groups()
     assert cpu.endswith("min") and 5 <= int(cpu.split()[0]) <= 60
     assert gpu.endswith(" s") or gpu == "2 min"

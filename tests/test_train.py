@@ -64,7 +64,7 @@ def test_perplexity_falls(variant, tiny_data, tmp_path):
 
 
 def test_metrics_keys_and_types(tiny_data, tmp_path):
-    """metrics.json holds every key of DESIGN.md with the right types."""
+    """metrics.json holds every key docs/design.md lists with the right types."""
     before = time.time()
     train(settings_for("rnn", epochs=2), tiny_data, tmp_path, progress=False)
     after = time.time()

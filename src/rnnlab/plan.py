@@ -11,8 +11,8 @@ from pathlib import Path
 # Seconds per training epoch of each of the lab's model shapes at the lab's sizes (10000
 # training tokens: 8 batches of 32 x 35).
 # CPU: one thread, as the train rule runs it; 2-core Intel Xeon, torch 2.13.0+cpu, 2026-11-29,
-# median of epochs 2-4 of `rnnlab train --epochs 4 --threads 1`, with other jobs loading the
-# machine (load average 5-7), so a quiet machine is faster.
+# median of epochs 2-4 of `rnnlab train --epochs 4 --threads 1`. Other machines differ: the
+# estimate is a rough guide, and the run says so.
 # GPU: one NVIDIA H200 with CUDA graphs, each variant alone on the GPU (BENCHMARKS.md).
 LAB_TRAIN_TOKENS = 10000
 EPOCH_SECONDS = {  # (cell, impl, layers, hidden): (cpu, gpu)
@@ -74,8 +74,8 @@ def duration(seconds: float) -> str:
 def describe_run(jobs: list[dict], cores: int, logs_dir: str,
                  corpus_tokens: int | None = None) -> str:
     """What the run will do: the training jobs' variants and epochs, about how long they take
-    here on the CPU (``cores`` one-thread jobs at a time) and on one GPU (the jobs sharing it),
-    and where to watch them."""
+    on a CPU (``cores`` one-thread jobs at a time) and on one GPU (the jobs sharing it), from
+    the per-epoch costs measured above, and where to watch them."""
     if not jobs:
         return "rnnlab: no training job to run (the models are up to date)."
     by_epochs: dict[int, list[str]] = {}
@@ -90,9 +90,9 @@ def describe_run(jobs: list[dict], cores: int, logs_dir: str,
         cpu = wall_seconds([epochs * cost[0] + JOB_OVERHEAD_SECONDS[0]
                             for epochs, cost in costs], cores)
         gpu = sum(epochs * cost[1] for epochs, cost in costs) + JOB_OVERHEAD_SECONDS[1]
-        lines.append(f"rnnlab: about {duration(cpu)} here on the CPU ({cores} job"
-                     f"{'s' * (cores > 1)} at a time; longer when the machine is busy), about "
-                     f"{duration(gpu)} on one GPU (from measured per-epoch costs).")
+        lines.append(f"rnnlab: about {duration(cpu)} on a CPU ({cores} job"
+                     f"{'s' * (cores > 1)} at a time), about {duration(gpu)} on one GPU "
+                     "(estimates from per-epoch costs measured on a 2-core CPU and an H200).")
     else:
         lines.append("rnnlab: no time estimate: the training size is known only after "
                      "preprocessing (train_tokens: 0).")

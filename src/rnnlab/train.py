@@ -376,7 +376,7 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
 
 def build_metrics(settings: dict, model, device: torch.device, history: list[dict],
                   best: float | None, train_seconds: float, predictions: dict) -> dict:
-    """metrics.json: the variant's settings, then the results (DESIGN.md lists the keys)."""
+    """metrics.json: the variant's settings, then the results (docs/design.md lists the keys)."""
     tokens = sum(row["tokens"] for row in history)
     return {
         **settings,

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A real single-node Slurm cluster on loopback, with accounting (slurmdbd + MariaDB), for the
-# cluster test (tests/cluster/run.sh). Based on ../shared/cluster/local-slurm.sh, adapted:
+# cluster test (tests/cluster/run.sh):
 #   - state, logs, pid files and the database live under STATE_DIR (fresh for every run);
 #     the configuration must be in /etc/slurm, because the executor's job step drops
 #     SLURM_CONF before its inner srun: the files it writes there carry a marker line, it

@@ -54,7 +54,7 @@ def test_the_run_first_says_what_it_will_do(lab_run):
     CPU and GPU, and says where to watch."""
     text = lab_run[1].stderr
     assert "rnnlab: 10 training jobs: 2 epochs of rnn_scratch" in text
-    assert re.search(r"about \d+ (s|min) here on the CPU .* about \d+ s on one GPU", text)
+    assert re.search(r"about \d+ (s|min) on a CPU .* about \d+ s on one GPU", text)
     assert "tail -f results/logs/train/<variant>.log" in text
     assert text.index("rnnlab: 10 training jobs") < text.index("rule train")
 

@@ -1,0 +1,3 @@
+"""Stand-in for IPython: d2l imports ``IPython.display`` for notebooks only."""
+
+display = None
