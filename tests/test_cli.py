@@ -117,7 +117,31 @@ BAD = {
                                  "--num-preds", "lots"], "invalid int value: 'lots'"),
     "report no models": (["report", "--models", "{dir}/nope", "--out", "{dir}/r"],
                          "does not exist"),
+    "generate alpha 1000": (["generate", "--checkpoint", "{dir}/model/checkpoint.pt",
+                             "--prefix", "a", "--strategy", "beam", "--alpha=1000"],
+                            "alpha must be between 0 and 10, got 1000"),
+    "generate alpha -1e308": (["generate", "--checkpoint", "{dir}/model/checkpoint.pt",
+                               "--prefix", "a", "--strategy", "beam", "--alpha=-1e308"],
+                              "alpha must be between 0 and 10, got -1e+308"),
+    "generate beam size 10**21": (["generate", "--checkpoint", "x", "--prefix", "a",
+                                   "--beam-size", str(10**21)],
+                                  "beam_size must be at most 1000, got a number of 22 digits"),
+    "generate num-preds 10**9": (["generate", "--checkpoint", "x", "--prefix", "a",
+                                  "--num-preds", str(10**9)],
+                                 "num_preds must be at most 100000, got 1000000000"),
+    "train threads 10**20": (["train", "--config", "{dir}/config.yaml", "--variant", "gru",
+                              "--data", DATA, "--out", "{dir}/m", "--threads", str(10**20)],
+                             "--threads must be between 1 and this machine's"),
+    "generate long device": (["generate", "--checkpoint", "x", "--prefix", "a",
+                              "--device", "y" * 20000], "unknown device 'yyyyyyyyyy"),
+    "generate long strategy": (["generate", "--checkpoint", "x", "--prefix", "a",
+                                "--strategy", "y" * 20000], "invalid choice: 'yyyyyyyyyy"),
+    "train long variant": (["train", "--config", "{dir}/config.yaml", "--variant", "y" * 20000,
+                            "--data", DATA, "--out", "{dir}/m"], "unknown variant 'yyyyyyyy"),
+    "download long url": (["download", "--url", "http://" + "y" * 20000 + "/t", "--out",
+                           "{dir}/t.txt"], "its host name is too long"),
 }
+MESSAGE_MAX = 500  # characters of the one error line, whatever the input
 
 
 def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
@@ -132,7 +156,7 @@ def run_main(argv: list[str], capsys) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("case", BAD)
 def test_bad_input_is_one_line_and_exit_1(case, workspace, tiny_data, capsys):
-    """Each bad value exits 1 with one `rnnlab ...: error:` line naming it, no traceback,
+    """Each bad value exits 1 with one short `rnnlab ...: error:` line naming it, no traceback,
     and the user's files untouched."""
     args, needle = BAD[case]
     argv = [arg.format(dir=workspace, tiny_data=tiny_data) for arg in args]
@@ -140,7 +164,7 @@ def test_bad_input_is_one_line_and_exit_1(case, workspace, tiny_data, capsys):
     assert status == 1, err
     lines = err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("rnnlab") and ": error: " in lines[0], err
-    assert needle in lines[0]
+    assert needle in lines[0] and len(lines[0]) <= MESSAGE_MAX
     assert "Traceback" not in err
     assert (workspace / "mine.txt").read_text() == "the user's own file\n"
     assert list((workspace / "folder.txt").iterdir()) == []

@@ -6,11 +6,12 @@ by the subcommand that needs them."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 
 from rnnlab import __version__
-from rnnlab.errors import RnnlabError
+from rnnlab.errors import RnnlabError, bounded
 
 
 def cmd_download(args: argparse.Namespace) -> None:
@@ -42,8 +43,11 @@ def cmd_train(args: argparse.Namespace) -> None:
         settings = resolve_variant(load_config(*args.config), args.variant, overrides)
     else:
         raise ConfigError("give --settings JSON, or --config FILE... with --variant NAME")
-    if args.threads is not None and args.threads < 1:
-        raise TrainingError(f"--threads must be at least 1, got {args.threads}")
+    cpus = os.cpu_count() or 1  # more threads than CPUs only spin (thousands stall the job)
+    if args.threads is not None and not 1 <= args.threads <= cpus:
+        shown = args.threads if len(str(args.threads)) <= 20 else "a longer number"
+        raise TrainingError(f"--threads must be between 1 and this machine's {cpus} CPUs, "
+                            f"got {shown}")
     from rnnlab.train import train
 
     train(settings, args.data, args.out, threads=args.threads, progress=not args.quiet)
@@ -102,7 +106,7 @@ class _Parser(argparse.ArgumentParser):
     choices): scripts and tests check one status, and stderr holds one line to read."""
 
     def error(self, message: str):
-        self.exit(1, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(1, bounded(f"{self.prog}: error: {message}") + f" (see {self.prog} --help)\n")
 
 
 def _example(*lines: str) -> dict:
@@ -220,9 +224,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _fail(command: str, message: str, status: int = 1) -> int:
-    """Print an error as one line (a YAML parser's message spans several); return ``status``."""
+    """Print an error as one short line (a YAML parser's message spans several, a bad value
+    may be megabytes); return ``status``."""
     message = " ".join(line.strip() for line in message.splitlines() if line.strip())
-    print(f"rnnlab {command}: error: {message}", file=sys.stderr)
+    print(bounded(f"rnnlab {command}: error: {message}"), file=sys.stderr)
     return status
 
 

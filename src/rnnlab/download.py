@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from rnnlab.errors import DownloadError
+from rnnlab.errors import DownloadError, bounded
 from rnnlab.fileio import atomic_write
 
 BUNDLED_CORPUS = "timemachine.txt"
@@ -49,6 +49,10 @@ def check_url(url: str) -> str:
         raise DownloadError(f"malformed URL {url!r}: {err}") from None
     if parsed.scheme in ("http", "https") and not parsed.hostname:
         raise DownloadError(f"malformed URL {url!r}: it names no host")
+    labels = (parsed.hostname or "").split(".")
+    if len(parsed.hostname or "") > 253 or max(map(len, labels)) > 63:  # DNS's limits
+        raise DownloadError(f"malformed URL {url!r:.80}: its host name is too long (at most "
+                            "253 characters, 63 between dots)")
     if parsed.scheme not in ("", "file", "http", "https"):
         raise DownloadError(f"unsupported URL scheme in {url!r} (use http, https or file)")
     return url
@@ -138,7 +142,8 @@ def _fetch_http(url: str, tmp: str, timeout: float, retries: int, backoff: float
             return
         if attempt < retries:
             wait = backoff * 2**attempt
-            print(f"download: {url}: {problem}; retrying in {wait:.1f}s", file=sys.stderr)
+            print(bounded(f"download: {url}: {problem}; retrying in {wait:.1f}s"),
+                  file=sys.stderr)
             time.sleep(wait)
     raise NetworkError(f"download of {url} failed after {retries + 1} tries: {problem}")
 

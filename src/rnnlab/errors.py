@@ -40,3 +40,16 @@ class TrainingInterrupted(TrainingError):
     def __init__(self, message: str, signum: int):
         super().__init__(message)
         self.exit_code = 128 + signum
+
+
+LONG_WORD = 60  # a longer run of characters without a space is cut in error messages
+MESSAGE_MAX = 400  # characters of an error message the command line prints at most
+
+
+def bounded(message: str) -> str:
+    """``message`` short whatever the input it quotes: each word over LONG_WORD characters keeps
+    its head and tail around ``...``, and the whole is cut at MESSAGE_MAX characters."""
+    words = [word if len(word) <= LONG_WORD else f"{word[:40]}...{word[-16:]}"
+             for word in message.split(" ")]
+    message = " ".join(words)
+    return message if len(message) <= MESSAGE_MAX else message[:MESSAGE_MAX - 3] + "..."

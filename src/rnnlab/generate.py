@@ -29,14 +29,19 @@ STRATEGIES = ("greedy", "sample", "beam")
 DEVICES = ("cpu", "cuda")
 EOS = "<eos>"
 SEED_MAX = 2**63 - 1  # as training.seed in the config schema; torch refuses seeds >= 2**64
+# Bounds of generate()'s options: beyond them a run takes hours or a score overflows.
+NUM_PREDS_MAX = 100_000
+BEAM_SIZE_MAX = 1000
+ALPHA_MAX = 10.0  # L**alpha overflows a float past about L**300; the textbook uses 0.75
 
 
 # ---------------------------------------------------------------------------------------------
 # argument checks
 
 
-def _check_int(name: str, value, minimum: int) -> int:
-    """``value`` as an int >= ``minimum``; anything else is a GenerationError naming it."""
+def _check_int(name: str, value, minimum: int, maximum: int | None = None) -> int:
+    """``value`` as an int >= ``minimum`` (and <= ``maximum``); anything else is a
+    GenerationError naming it."""
     try:
         if isinstance(value, bool):
             raise TypeError
@@ -45,6 +50,10 @@ def _check_int(name: str, value, minimum: int) -> int:
         raise GenerationError(f"{name} must be an integer >= {minimum}, got {value!r}") from None
     if value < minimum:
         raise GenerationError(f"{name} must be >= {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        digits = str(value)
+        shown = digits if len(digits) <= 20 else f"a number of {len(digits)} digits"
+        raise GenerationError(f"{name} must be at most {maximum}, got {shown}")
     return value
 
 
@@ -335,12 +344,14 @@ def generate(checkpoint: str | Path, prefix: str, num_preds: int = 50, strategy:
     if strategy not in STRATEGIES:
         raise GenerationError(f"unknown strategy {strategy!r} (expected one of "
                               f"{', '.join(STRATEGIES)})")
-    num_preds = _check_int("num_preds", num_preds, 0)
+    num_preds = _check_int("num_preds", num_preds, 0, NUM_PREDS_MAX)
     temperature = _check_real("temperature", temperature, positive=True)
     if top_k is not None:
         top_k = _check_int("top_k", top_k, 1)
-    beam_size = _check_int("beam_size", beam_size, 1)
+    beam_size = _check_int("beam_size", beam_size, 1, BEAM_SIZE_MAX)
     alpha = _check_real("alpha", alpha)
+    if not 0 <= alpha <= ALPHA_MAX:
+        raise GenerationError(f"alpha must be between 0 and {ALPHA_MAX:g}, got {alpha:g}")
     num_best = _check_int("num_best", num_best, 1)
     if seed is not None:
         seed = _check_int("seed", seed, 0)
