@@ -1,5 +1,6 @@
-"""The README's commands work as written: every `snakemake` command in its code blocks is
-dry-run, with its placeholders filled in, in a temporary copy of the project."""
+"""The docs' commands work as written: every `snakemake` command in the shell code blocks of
+README.md and docs/*.md is dry-run, with its placeholders filled in, in a temporary copy of the
+project (one copy per document, shared by its commands)."""
 
 import re
 import shlex
@@ -11,15 +12,16 @@ import pytest
 from helpers import copy_project
 
 ROOT = Path(__file__).resolve().parents[1]
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Placeholders a user replaces, and what the test puts there.
 PLACEHOLDERS = {"ACCOUNT": "lab", "PARTITION": "gpu"}
-# Files the README's commands name that a user writes first, and what the test writes.
+# Files the docs' commands name that a user writes first, and what the test writes.
 USER_FILES = {"mine.yaml": "variants: {lstm_deep: {lr: 1.5}}\n"}
 
 
-def readme_commands(text: str) -> list[str]:
-    """The `snakemake` commands of the README's shell code blocks, continuation lines joined and
-    comments dropped."""
+def snakemake_commands(text: str) -> list[str]:
+    """The `snakemake` commands of a Markdown text's shell code blocks, continuation lines
+    joined and comments dropped."""
     commands = []
     for block in re.findall(r"^```(?:bash|sh|shell)\n(.*?)^```", text, re.M | re.S):
         for line in block.replace("\\\n", " ").splitlines():
@@ -29,29 +31,54 @@ def readme_commands(text: str) -> list[str]:
     return commands
 
 
-COMMANDS = readme_commands((ROOT / "README.md").read_text("utf-8"))
+# (document, command), each command once: where two documents give the same one, the first.
+COMMANDS = list({command: (doc.relative_to(ROOT).as_posix(), command)
+                 for doc in reversed(DOCS)
+                 for command in snakemake_commands(doc.read_text("utf-8"))}.values())
 
 
-def test_the_readme_has_snakemake_commands():
-    """The extraction finds the README's commands, the cluster ones among them."""
-    assert len(COMMANDS) >= 8
-    assert any("workflow/profiles/slurm-gpu" in command for command in COMMANDS)
-    assert any("--unlock" in command for command in COMMANDS)
+@pytest.fixture(scope="module")
+def project_for(tmp_path_factory):
+    """One copy of the project per document, made when its first command runs."""
+    copies: dict[str, Path] = {}
+
+    def project(doc: str) -> Path:
+        if doc not in copies:
+            dest = tmp_path_factory.mktemp(re.sub(r"\W", "_", doc))
+            copy_project(ROOT, dest)
+            for name, text in USER_FILES.items():
+                (dest / name).write_text(text)
+            copies[doc] = dest
+        return copies[doc]
+
+    return project
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_readme_command_dry_runs(command, tmp_path):
+def test_the_docs_have_snakemake_commands():
+    """The extraction finds the README's commands and the reference docs', the cluster ones
+    and the recovery ones among them."""
+    by_doc = {doc for doc, _ in COMMANDS}
+    assert {"README.md", "docs/cluster.md", "docs/recovery.md", "docs/configuration.md",
+            "docs/commands.md"} <= by_doc
+    commands = [command for _, command in COMMANDS]
+    assert sum(doc == "README.md" for doc, _ in COMMANDS) >= 5
+    assert any("workflow/profiles/slurm-gpu" in command for command in commands)
+    assert any("--unlock" in command for command in commands)
+
+
+@pytest.mark.parametrize(("doc", "command"), COMMANDS)
+def test_doc_command_dry_runs(doc, command, project_for):
     """Each command, placeholders filled and --dry-run added, parses and plans without error
-    (`--report` needs a finished run: workflow/test_lab.py::test_html_report runs that one)."""
+    and writes no result (`--report` needs a finished run:
+    workflow/test_lab.py::test_html_report runs that one)."""
     if "--report" in command:
         pytest.skip("--report needs a finished run; workflow/test_lab.py::test_html_report runs it")
-    copy_project(ROOT, tmp_path)
-    for name, text in USER_FILES.items():
-        (tmp_path / name).write_text(text)
+    project = project_for(doc)
+    before = {path.name for path in project.iterdir()} | {".snakemake"}
     words = [re.sub("|".join(PLACEHOLDERS), lambda m: PLACEHOLDERS[m.group(0)], word)
              for word in shlex.split(command)]
     done = subprocess.run([sys.executable, "-m", "snakemake", *words[1:], "--dry-run"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                          cwd=project, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "Error" not in done.stderr
-    assert not (tmp_path / "results").exists()
+    assert {path.name for path in project.iterdir()} <= before, "a dry run wrote files"

@@ -135,6 +135,9 @@ def _try_with_deadline(url: str, tmp: str, timeout: float) -> str | None:
 
 def _fetch_http(url: str, tmp: str, timeout: float, retries: int, backoff: float) -> None:
     """GET ``url`` into ``tmp``, retrying network faults and 5xx with back-off."""
+    # Our own loop, not urllib3's Retry on a requests HTTPAdapter: Retry acts only until the
+    # headers arrive, so it can neither retry a body that breaks off while streaming nor give
+    # each try a deadline over the whole body, both of which the tests pin.
     problem = None
     for attempt in range(retries + 1):
         problem = _try_with_deadline(url, tmp, timeout)
