@@ -96,3 +96,17 @@ def seeds(variant, values, **kw):
 def tick_texts(fig) -> list[str]:
     fig.canvas.draw()
     return [t.get_text() for ax in fig.axes for t in ax.get_yticklabels(which="both")]
+
+
+def md_table(md: str) -> list[dict]:
+    """The rows of the Markdown table in ``md`` as {header: cell text}, cells stripped of the
+    padding that aligns the columns."""
+    import re
+
+    lines = [line for line in md.splitlines() if line.startswith("|")]
+
+    def cells(line):
+        return [cell.strip() for cell in re.split(r"(?<!\\)\|", line)[1:-1]]
+
+    headers = cells(lines[0])
+    return [dict(zip(headers, cells(line), strict=True)) for line in lines[2:]]

@@ -2,7 +2,7 @@
 caveat beside every speed."""
 
 import pytest
-from report_inputs import fake_metrics, md_of
+from report_inputs import fake_metrics, md_of, md_table
 
 from rnnlab.report.overlap import overlap_fractions
 
@@ -32,8 +32,9 @@ def test_overlapping_jobs_never_give_a_plain_speed_fact(tmp_path, no_plots):
             "benchmarks/throughput.py for one.") in md
     assert "Training jobs overlapped: 2 of 4 variants" in md and "up to 50%" in md
     assert "rnn_deep and rnn_concise train at the same speed (5,000 vs 5,000 tokens/s)." in md
-    table = {line.split(" | ")[0][2:]: line for line in md.splitlines() if line.startswith("| ")}
-    assert "| 20,000 | 50% |" in table["gru_deep"] and "| 5,000 | none |" in table["rnn_deep"]
+    table = {row["variant"]: row for row in md_table(md)}
+    assert (table["gru_deep"]["tokens/s"], table["gru_deep"]["overlap"]) == ("20,000", "50%")
+    assert (table["rnn_deep"]["tokens/s"], table["rnn_deep"]["overlap"]) == ("5,000", "none")
 
 
 def test_unrecorded_training_times_are_said_to_be_unknown(tmp_path, no_plots):
@@ -44,4 +45,5 @@ def test_unrecorded_training_times_are_said_to_be_unknown(tmp_path, no_plots):
     md = md_of(tmp_path, *runs)
     assert ("but when gru_deep and lstm_deep trained is not recorded, so other jobs may have "
             "shared the machine; run benchmarks/throughput.py for a clean comparison") in md
-    assert "not recorded for 2 of 2 variants" in md and "| unknown |" in md
+    assert "not recorded for 2 of 2 variants" in md
+    assert [row["overlap"] for row in md_table(md)] == ["unknown", "unknown"]

@@ -3,7 +3,7 @@ and the optional test perplexity column."""
 
 import pandas as pd
 import pytest
-from report_inputs import fake_metrics, md_of, write_models
+from report_inputs import fake_metrics, md_of, md_table, write_models
 
 from rnnlab.report import COLUMNS, OUTPUTS, VARIANT_ORDER, build_report
 
@@ -34,7 +34,8 @@ def test_order_prediction_fallback_and_escaping(tmp_path, no_plots):
     summary = build_report(write_models(tmp_path / "models", *runs), tmp_path / "report")
     assert summary["variants"] == ["gru_deep", "alpha", "zeta"]
     assert summary["rows"][2]["prediction"] == "the a|b"
-    assert "`the a\\|b` |" in (tmp_path / "report" / "comparison.md").read_text()
+    md = (tmp_path / "report" / "comparison.md").read_text()
+    assert md_table(md)[2]['"time traveller" →'] == "`the a\\|b`"
 
 
 def test_prediction_column_is_headed_by_the_configured_prefix(tmp_path, no_plots):
@@ -55,10 +56,7 @@ def test_test_perplexity_column_only_when_a_variant_has_it(tmp_path, no_plots):
     assert "test ppl" not in plain
     text = md_of(tmp_path / "words", fake_metrics("alpha", test_perplexity=123.456),
                  fake_metrics("zeta"))
-    header = next(line for line in text.splitlines() if "test ppl" in line)
-    column = header.split(" | ").index("test ppl")
-    rows = {line.split(" | ")[0].strip("| "): line.split(" | ")[column]
-            for line in text.splitlines() if line.startswith(("| alpha", "| zeta"))}
+    rows = {row["variant"]: row["test ppl"] for row in md_table(text)}
     assert rows["alpha"].startswith("123.") and rows["zeta"] == "n/a"
     frame = pd.read_csv(tmp_path / "words" / "report" / "comparison.csv")
     assert frame.set_index("variant").loc["alpha", "test_perplexity"] == pytest.approx(123.456)

@@ -115,21 +115,3 @@ def display_rows(rows: list[dict], prefix: str | None, groups: list[Group]) -> l
             cells.update(_group_cells(group, members))
         shown.append({**cells, prediction_header(prefix): members[0]["prediction"]})
     return shown
-
-
-def _markdown_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def markdown_table(rows: list[dict], prefix: str | None, groups: list[Group]) -> list[str]:
-    """The table as Markdown lines; '|' in user text is escaped."""
-    shown = display_rows(rows, prefix, groups)
-    headers = [*(h for h, _, _ in shown_columns(rows)), prediction_header(prefix)]
-    lines = ["| " + " | ".join(_markdown_cell(h) for h in headers) + " |",
-             "|" + "|".join("---:" if h in NUMBER_HEADERS else "---" for h in headers) + "|"]
-    for row in shown:
-        cells = [_markdown_cell(row[h]) for h in headers[:-1]]
-        prediction = row[headers[-1]]
-        cells.append(f"`{_markdown_cell(prediction)}`" if prediction else "")
-        lines.append("| " + " | ".join(cells) + " |")
-    return lines
