@@ -109,6 +109,23 @@ def test_groups_are_compared_with_welch(gru, lstm, verdict, tmp_path, no_plots):
     assert "gru_deep against lstm_deep" in answer
 
 
+def test_test_perplexity_is_compared_with_welch_when_present(tmp_path, no_plots):
+    """With a test split on both sides, the deep GRU/LSTM answer tests test perplexity too (the
+    same Welch p as by hand); without one it is not mentioned."""
+    runs = [*seeds("gru_deep", [1.0, 1.2, 1.1]), *seeds("lstm_deep", [3.1, 3.3, 3.0])]
+    tests = [90.0, 95.0, 92.0, 80.0, 84.0, 83.0]
+    for metrics, test in zip(runs, tests, strict=True):
+        metrics["test_perplexity"] = test
+    answer = md_of(tmp_path / "test", *runs).split("(exercise 9.3-2)")[1].split("###")[0]
+    p = stats.welch_p(tests[:3], tests[3:])
+    gru, lstm = stats.summarise(tests[:3]), stats.summarise(tests[3:])
+    assert (f"test perplexity {gru.mean:.2f} ± {gru.ci95:.2f} vs {lstm.mean:.2f} ± "
+            f"{lstm.ci95:.2f} (p = {p:.2g}, significant at 5%)") in answer
+    for metrics in runs:
+        del metrics["test_perplexity"]
+    assert "test perplexity" not in md_of(tmp_path / "plain", *runs)
+
+
 def test_one_run_cannot_tell(tmp_path, no_plots):
     """With n = 1 on a side, the answer says one run cannot tell, and runs no test."""
     md = md_of(tmp_path, *seeds("gru_deep", [1.0, 1.2]), fake_metrics("lstm_deep"),

@@ -77,3 +77,22 @@ def test_no_replicates_no_replicates_csv(tmp_path, no_plots):
     """Without variants that differ only in seed there is no replicates.csv."""
     build_report(write_models(tmp_path / "models", *ten_runs()[:3]), tmp_path / "report")
     assert not (tmp_path / "report" / "replicates.csv").exists()
+
+
+def test_replicates_csv_has_test_perplexity_when_runs_have_it(tmp_path, no_plots):
+    """With a test split, replicates.csv gains test_perplexity_mean, _std and _ci95 after the
+    held-out columns, with the hand-computed statistics; the HTML table shows them too."""
+    runs = seeds("gru_deep", [1.0, 2.0, 3.0, 4.0])
+    for metrics, test in zip(runs, [10.0, 20.0, 30.0, 40.0], strict=True):
+        metrics["test_perplexity"] = test
+    build_report(write_models(tmp_path / "models", *runs), tmp_path / "report")
+    frame = pd.read_csv(tmp_path / "report" / "replicates.csv")
+    assert list(frame.columns)[7:13] == ["best_val_perplexity_ci95", "test_perplexity_mean",
+                                         "test_perplexity_std", "test_perplexity_ci95",
+                                         "tokens_per_second_mean", "tokens_per_second_std"]
+    (row,) = frame.to_dict("records")
+    assert row["test_perplexity_mean"] == pytest.approx(25.0)
+    assert row["test_perplexity_std"] == pytest.approx(10 * math.sqrt(5 / 3))
+    assert row["test_perplexity_ci95"] == pytest.approx(3.182446 * 10 * math.sqrt(5 / 3) / 2)
+    page = (tmp_path / "report" / "comparison.html").read_text()
+    assert "<th" in page and ">test perplexity</th>" in page

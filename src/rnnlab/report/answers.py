@@ -19,6 +19,7 @@ from rnnlab.report.stats import (
 
 STAT_LABELS = {"train_perplexity": "final training perplexity",
                "best_val_perplexity": "best held-out perplexity",
+               "test_perplexity": "test perplexity",
                "tokens_per_second": "tokens/s"}
 MEAN_KEYS = ("train_perplexity", "val_perplexity", "best_val_perplexity", "tokens_per_second")
 

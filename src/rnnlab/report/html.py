@@ -50,7 +50,7 @@ def _replicates_table(rows: list[dict]) -> str:
     shown = []
     for row in rows:
         cells = {"group": row["group"], "n": str(row["n"])}
-        for key in RESULT_KEYS:
+        for key in (key for key in RESULT_KEYS if f"{key}_mean" in row):
             mean, std, ci95 = (row[f"{key}_{part}"] for part in ("mean", "std", "ci95"))
             number = "{:,.0f}" if key == "tokens_per_second" else "{:.3f}"
             cells[labels[key]] = ("n/a" if mean is None else

@@ -13,7 +13,10 @@ from pathlib import Path
 
 from rnnlab.report.metrics import is_number
 
-RESULT_KEYS = ("train_perplexity", "best_val_perplexity", "tokens_per_second")
+RESULT_KEYS = ("train_perplexity", "best_val_perplexity", "test_perplexity",
+               "tokens_per_second")
+# Results only some runs have (a test split): summarised only where a run has them.
+OPTIONAL_RESULT_KEYS = ("test_perplexity",)
 SEED_SEGMENT = "seed-"
 SIGNIFICANCE = 0.05
 
@@ -131,15 +134,22 @@ def welch_p(a: list[float], b: list[float]) -> float | None:
     return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 
+def result_keys(groups: list[Group]) -> list[str]:
+    """RESULT_KEYS without the optional results no run of ``groups`` has."""
+    return [key for key in RESULT_KEYS if key not in OPTIONAL_RESULT_KEYS
+            or any(is_number(m.get(key)) for group in groups for m in group.members)]
+
+
 def replicates_rows(groups: list[Group]) -> list[dict]:
-    """One row per group with two members or more: group, n and, per result,
-    <key>_mean, <key>_std and <key>_ci95."""
+    """One row per group with two members or more: group, n and, per result (test perplexity
+    only where runs have it), <key>_mean, <key>_std and <key>_ci95."""
     rows = []
+    keys = result_keys(groups)
     for group in groups:
         if group.n < 2:
             continue
         row = {"group": group.name, "n": group.n}
-        for key in RESULT_KEYS:
+        for key in keys:
             values = values_of(group, key)
             summary = summarise(values) if values else None
             row.update({f"{key}_{part}": getattr(summary, part) if summary else None
@@ -154,7 +164,7 @@ def write_replicates(groups: list[Group], path: Path) -> Path:
 
     from rnnlab.fileio import atomic_write_text
 
-    columns = ["group", "n", *(f"{key}_{part}" for key in RESULT_KEYS
+    columns = ["group", "n", *(f"{key}_{part}" for key in result_keys(groups)
                                for part in ("mean", "std", "ci95"))]
     frame = pd.DataFrame(replicates_rows(groups), columns=columns)
     return atomic_write_text(path, frame.to_csv(index=False))
