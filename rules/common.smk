@@ -10,6 +10,7 @@ from rnnlab.config import (
     resolve_variant,
     selected_variants,
     settings_json,
+    split_run_options,
     validate_config,
 )
 from rnnlab.plan import describe_workflow
@@ -62,10 +63,20 @@ def code_version(stage):
 
 
 def variant_settings(wildcards):
-    """The resolved settings of one variant as canonical JSON, all the training job reads. As a
+    """The resolved settings of one variant that shape its result, as canonical JSON. As a
     rule's params they make Snakemake rerun exactly the variants whose settings changed (and
     the report after them), whatever file or key order the values came from."""
-    return settings_json(resolve_variant(config, wildcards.variant))
+    return settings_json(
+        split_run_options(resolve_variant(config, wildcards.variant))[0]
+    )
+
+
+def run_options(wildcards, output):
+    """One variant's settings that change how its job runs, not what it computes (checkpoint
+    interval, CUDA graphs, device), as JSON. A params function that takes ``output`` counts for
+    Snakemake as derived from the outputs, so it is left out of the params that rerun a job;
+    jobs on a cluster node compute it again from the same config."""
+    return json.dumps(split_run_options(resolve_variant(config, wildcards.variant))[1])
 
 
 def model_outputs(name):

@@ -20,8 +20,10 @@ rule train:
     params:
         code=code_version("train"),
         settings=variant_settings,
+        run_options=run_options,
         data=input_dir,
         out=output_dir,
     shell:
-        "rnnlab train --settings {params.settings:q} --data {params.data:q} "
+        "rnnlab train --settings {params.settings:q} --run-options {params.run_options:q} "
+        "--data {params.data:q} "
         "--out {params.out:q} --threads {threads} > {log:q} 2>&1"

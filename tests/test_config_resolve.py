@@ -180,3 +180,19 @@ def test_run_selects_what_a_sweep_generates():
     assert sorted(selected) == sorted(["tiny", *generated])
     alone = validate_config({**copy.deepcopy(config), "run": ["other--seed-2"]})
     assert selected_variants(alone) == ["other--seed-2"]
+
+
+def test_run_options_split_from_the_settings_and_read_back():
+    """The run-only keys leave the settings and come back from --run-options JSON; another key
+    there is refused naming it."""
+    from rnnlab.config import RUN_ONLY_KEYS, run_options_from_json, split_run_options
+
+    settings = {"variant": "v", "lr": 1, "checkpoint_every": 5, "cuda_graph": True,
+                "device": "auto"}
+    shaping, options = split_run_options(settings)
+    assert shaping == {"variant": "v", "lr": 1} and set(options) == set(RUN_ONLY_KEYS)
+    assert run_options_from_json(json.dumps(options)) == options
+    with pytest.raises(ConfigError, match="--run-options: unknown key 'lr'"):
+        run_options_from_json('{"lr": 2}')
+    with pytest.raises(ConfigError, match="--run-options is not a JSON object"):
+        run_options_from_json("[1]")

@@ -31,14 +31,21 @@ def cmd_preprocess(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from rnnlab.config import load_config, resolve_variant, settings_from_json
+    from rnnlab.config import (
+        load_config,
+        resolve_variant,
+        run_options_from_json,
+        settings_from_json,
+    )
     from rnnlab.errors import ConfigError, TrainingError
 
     overrides = {"epochs": args.epochs, "device": args.device}
     if args.settings is not None:  # what the pipeline passes: one variant's resolved settings
         if args.config or args.variant:
             raise ConfigError("give either --settings, or --config with --variant, not both")
-        settings = settings_from_json(args.settings, overrides)
+        run_options = run_options_from_json(args.run_options or "{}")
+        settings = settings_from_json(args.settings, {
+            **run_options, **{key: value for key, value in overrides.items() if value is not None}})
     elif args.config and args.variant:
         settings = resolve_variant(load_config(*args.config), args.variant, overrides)
     else:
@@ -156,6 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
                    "\\", "    --out results/models/lstm_deep --epochs 5"))
     sub.add_argument("--settings", metavar="JSON",
                      help="one variant's resolved settings as JSON (what the pipeline passes)")
+    sub.add_argument("--run-options", metavar="JSON",
+                     help="with --settings: settings that change how the job runs, not what it "
+                          "computes (checkpoint_every, cuda_graph, device)")
     sub.add_argument("--config", nargs="+", metavar="FILE",
                      help="config.yaml; further files override its keys in order")
     sub.add_argument("--variant", help="a name under variants: (with --config)")

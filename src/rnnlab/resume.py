@@ -11,13 +11,14 @@ from pathlib import Path
 import torch
 
 from rnnlab.checkpoint import load_checkpoint, restore_rng_states
+from rnnlab.config import RUN_ONLY_KEYS
 from rnnlab.errors import CheckpointError, TrainingError
 
 # The periodic checkpoint is not a declared output, so Snakemake leaves it in place when a job
 # fails or is killed; the next run of the job resumes from it. A finished run deletes it.
 RESUME_FILE = "resume.pt"
 # Settings that may differ between a run and the run it resumes.
-RESUMABLE_CHANGES = ("epochs",)
+RESUMABLE_CHANGES = ("epochs", *RUN_ONLY_KEYS)
 
 
 def data_fingerprint(corpus: torch.Tensor, vocab) -> str:

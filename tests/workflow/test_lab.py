@@ -215,7 +215,7 @@ def test_a_changed_value_in_another_file_reruns_its_variant(lab, tmp_path):
 @pytest.mark.parametrize("override,expected", [
     ('training={"sampling": "random"}', '"sampling":"random"'),
     ('training={"epochs": 3, "clip": 0.5}', '"clip":0.5,'),
-    ('training={"cuda_graph": false}', '"cuda_graph":false'),
+    ('variants={"gru_deep": {"reset_after": true}}', '"reset_after":true'),
     ('variants={"gru_deep": {"lr": 1e-1}}', '"lr":0.1,'),
 ])
 def test_config_overrides_reach_every_job_typed(lab, tmp_path, override, expected):

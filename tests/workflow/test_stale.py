@@ -2,6 +2,8 @@
 (in a copy of the package put first on PYTHONPATH, never the repository's), settings that only
 change how a job runs, and what does not count."""
 
+import json
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -110,3 +112,28 @@ def test_comments_and_docstrings_plan_nothing(built):
     result = run(project, src, "-n")
     assert result.returncode == 0, result.stderr[-2000:]
     assert scheduled(result) == {}
+
+
+def test_how_a_job_runs_reaches_it(tiny):
+    """The run-only settings reach the training job (checkpoint_every 1, not the default 50)."""
+    metrics = json.loads((tiny[0] / "results/models/small/metrics.json").read_text())
+    assert metrics["checkpoint_every"] == 1
+
+
+def test_how_a_job_runs_retrains_nothing(built):
+    """Changing checkpoint_every, cuda_graph or device plans nothing; a forced run passes them
+    to the job outside its settings."""
+    project, src = built
+    edit_config(project, lambda c: c["training"].update(checkpoint_every=7, cuda_graph=False,
+                                                        device="cpu"))
+    result = run(project, src, "-n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert scheduled(result) == {}
+    forced = run(project, src, "-n", "-p", "--forcerun", "train")
+    commands = [line for line in forced.stdout.splitlines() if "rnnlab train" in line]
+    assert len(commands) == 2
+    for command in commands:
+        words = shlex.split(command.split("Shell command: ")[-1])
+        options = json.loads(words[words.index("--run-options") + 1])
+        assert options == {"checkpoint_every": 7, "cuda_graph": False, "device": "cpu"}
+        assert "checkpoint_every" not in words[words.index("--settings") + 1]

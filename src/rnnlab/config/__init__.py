@@ -5,11 +5,14 @@
 from rnnlab.config.load import check_bounds, load_config, merge, validate_config
 from rnnlab.config.overrides import coerce_overrides
 from rnnlab.config.resolve import (
+    RUN_ONLY_KEYS,
     canonical,
     resolve_variant,
+    run_options_from_json,
     selected_variants,
     settings_from_json,
     settings_json,
+    split_run_options,
 )
 from rnnlab.config.schema import (
     DATA_SPLIT_KEYS,
@@ -28,8 +31,9 @@ from rnnlab.config.sweeps import (
     value_text,
 )
 
-__all__ = ["DATA_SPLIT_KEYS", "MODEL_KEYS", "SEPARATOR", "SETTINGS_DATA_KEYS",
+__all__ = ["DATA_SPLIT_KEYS", "MODEL_KEYS", "RUN_ONLY_KEYS", "SEPARATOR", "SETTINGS_DATA_KEYS",
            "add_sweep_variants", "canonical", "check_bounds", "check_schema", "check_tied",
            "coerce_overrides", "expand_sweeps", "load_config", "load_schema", "merge",
-           "resolve_variant", "selected_variants", "settings_from_json", "settings_json",
-           "split_name", "sweepable_keys", "validate_config", "value_text"]
+           "resolve_variant", "run_options_from_json", "selected_variants",
+           "settings_from_json", "settings_json", "split_name", "split_run_options",
+           "sweepable_keys", "validate_config", "value_text"]

@@ -19,6 +19,11 @@ from rnnlab.config.sweeps import split_name
 from rnnlab.errors import ConfigError
 
 EXACT_FLOATS = 2**53  # integral floats up to this are ints in the settings
+# Settings that change how a training job runs, not what it computes (CUDA graphs replay the
+# eager step's kernels; devices differ by rounding only): they reach the job outside its
+# settings JSON (rnnlab train --run-options), so changing them retrains nothing, and replicates
+# that differ in them are one group in the report.
+RUN_ONLY_KEYS = ("checkpoint_every", "cuda_graph", "device")
 
 
 @cache
@@ -72,6 +77,28 @@ def settings_json(settings: dict) -> str:
     reruns a job exactly when this text changes."""
     settings = {key: canonical(key, value) for key, value in settings.items()}
     return json.dumps(settings, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def split_run_options(settings: dict) -> tuple[dict, dict]:
+    """``settings`` as (what shapes the job's result, its RUN_ONLY_KEYS)."""
+    return ({key: value for key, value in settings.items() if key not in RUN_ONLY_KEYS},
+            {key: value for key, value in settings.items() if key in RUN_ONLY_KEYS})
+
+
+def run_options_from_json(text: str) -> dict:
+    """The run-only settings ``rnnlab train --run-options`` receives (values are checked with
+    the settings)."""
+    try:
+        options = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        raise ConfigError(f"--run-options is not a JSON object: {shown(text)}") from None
+    if not isinstance(options, dict):
+        raise ConfigError(f"--run-options is not a JSON object: {shown(text)}")
+    unknown = sorted(set(options) - set(RUN_ONLY_KEYS))
+    if unknown:
+        raise ConfigError(f"--run-options: unknown key {shown(unknown[0])} (valid: "
+                          f"{', '.join(RUN_ONLY_KEYS)})")
+    return options
 
 
 def settings_from_json(text: str, overrides: dict | None = None) -> dict:

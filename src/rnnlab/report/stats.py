@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from rnnlab.config.resolve import RUN_ONLY_KEYS
 from rnnlab.report.metrics import is_number
 
 RESULT_KEYS = ("train_perplexity", "best_val_perplexity", "test_perplexity",
@@ -31,8 +32,9 @@ def group_name(variant: str) -> str:
 
 
 # Settings that say where and how a job runs, not what it computes: replicates that differ in
-# them are one group (a seed trained on a GPU node joins its CPU siblings).
-HOW_IT_RUNS = frozenset({"device", "cuda_graph", "checkpoint_every"})
+# them are one group (a seed trained on a GPU node joins its CPU siblings), as the rules
+# retrain nothing for them.
+HOW_IT_RUNS = frozenset(RUN_ONLY_KEYS)
 
 
 @cache
