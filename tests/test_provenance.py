@@ -8,7 +8,13 @@ import pytest
 
 import rnnlab
 from rnnlab import provenance
-from rnnlab.provenance import PACKAGE_DIR, STAGE_CODE, code_fingerprint, stage_files
+from rnnlab.provenance import (
+    NO_STAGE_CODE,
+    PACKAGE_DIR,
+    STAGE_CODE,
+    code_fingerprint,
+    stage_files,
+)
 
 MODULE = '''"""A module."""
 
@@ -35,6 +41,13 @@ def test_every_listed_module_exists(stage):
     for name in STAGE_CODE[stage]:
         assert (PACKAGE_DIR / name).exists(), f"{stage}: {name}"
     assert stage_files(stage)
+
+
+def test_every_module_is_placed():
+    """Each file or folder of the package is some stage's code or listed as no stage's."""
+    placed = {*NO_STAGE_CODE, *(name for names in STAGE_CODE.values() for name in names)}
+    found = {path.name for path in PACKAGE_DIR.iterdir() if path.name != "__pycache__"}
+    assert found - placed == set()
 
 
 @pytest.mark.parametrize("edited", [
