@@ -25,6 +25,7 @@ validate_config(config)
 localrules:
     all,
     download,
+    download_split,
     preprocess,
     report,
 
@@ -86,6 +87,31 @@ def model_outputs(name):
 
 def text_path():
     return f"{DATA_DIR}/{config['data']['name']}.txt"
+
+
+SPLITS = ("train", "valid", "test")
+
+
+def data_sources():
+    """What the data stage reads: the one text, or with data.files the three downloaded
+    files (train, valid, test)."""
+    if "files" in config["data"]:
+        name = config["data"]["name"]
+        return [f"{DATA_DIR}/{name}.{split}.txt" for split in SPLITS]
+    return [text_path()]
+
+
+def split_url(wildcards):
+    return config["data"]["files"][wildcards.split]["url"]
+
+
+def split_sha1(wildcards):
+    return config["data"]["files"][wildcards.split]["sha1"]
+
+
+def sources_flag():
+    """How rnnlab preprocess takes data_sources(): --text FILE or --files TRAIN VALID TEST."""
+    return "--files" if "files" in config["data"] else "--text"
 
 
 def output_dir(wildcards, output):

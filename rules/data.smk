@@ -10,9 +10,25 @@ rule download:
         "rnnlab download --url {params.url:q} --sha1 {params.sha1:q} --out {output:q} 2> {log:q}"
 
 
+rule download_split:
+    output:
+        f"{DATA_DIR}/{config['data']['name']}.{{split}}.txt",
+    log:
+        f"{LOGS_DIR}/download-{{split}}.log",
+    wildcard_constraints:
+        split="|".join(SPLITS),
+    conda:
+        RNNLAB_ENV
+    params:
+        url=split_url,
+        sha1=split_sha1,
+    shell:
+        "rnnlab download --url {params.url:q} --sha1 {params.sha1:q} --out {output:q} 2> {log:q}"
+
+
 rule preprocess:
     input:
-        text_path(),
+        data_sources(),
     output:
         data_outputs(),
     log:
@@ -22,6 +38,7 @@ rule preprocess:
         token=config["data"]["token"],
         min_freq=config["data"]["min_freq"],
         out=output_dir,
+        sources=sources_flag(),
     shell:
-        "rnnlab preprocess --text {input:q} --token {params.token:q} "
+        "rnnlab preprocess {params.sources:q} {input:q} --token {params.token:q} "
         "--min-freq {params.min_freq:q} --out {params.out:q} 2> {log:q}"

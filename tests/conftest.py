@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from rnnlab.data import preprocess
 from rnnlab.download import bundled_corpus
+from rnnlab.preprocess import preprocess
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY_LINES = 120  # about 4000 characters of The Time Machine

@@ -83,6 +83,9 @@ BAD = {
                                 "--out", "{dir}/d"], "min_freq must be an integer >= 0"),
     "preprocess all unk": (["preprocess", "--text", "{dir}/mine.txt", "--min-freq", "1000",
                             "--out", "{dir}/d"], "maps every char"),
+    "preprocess text and files": (["preprocess", "--text", "{dir}/mine.txt", "--files",
+                                   "{dir}/mine.txt", "{dir}/mine.txt", "{dir}/mine.txt",
+                                   "--out", "{dir}/d"], "give --text FILE or --files TRAIN"),
     "train non-utf8 config": (["train", "--config", "{dir}/latin1.yaml", "--variant", "gru",
                                "--data", DATA, "--out", "{dir}/m"], "is not UTF-8 text"),
     "train float hidden": (["train", "--config", "{dir}/float.yaml", "--variant", "rnn",
@@ -207,7 +210,7 @@ def test_every_subcommand_help_has_a_description_and_an_example(name, capsys):
 
 
 @pytest.mark.parametrize("flag, words", [
-    (("preprocess", "--token"), ["char", "word"]),
+    (("preprocess", "--token"), ["char", "word", "whitespace"]),
     (("train", "--device"), ["auto", "cpu", "cuda"]),
     (("generate", "--strategy"), ["greedy", "sample", "beam"]),
 ])

@@ -13,7 +13,6 @@ from rnnlab.data import (
     batches,
     clean_line,
     load_data,
-    preprocess,
     read_lines,
     split_corpus,
     split_test,
@@ -21,6 +20,7 @@ from rnnlab.data import (
 )
 from rnnlab.download import bundled_corpus
 from rnnlab.errors import DataError
+from rnnlab.preprocess import preprocess
 
 
 def test_clean_line_keeps_letters_lowercased():

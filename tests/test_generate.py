@@ -445,7 +445,7 @@ def test_cli_on_a_checkpoint_trained_for_one_epoch(tmp_path):
     text as the training job's own predictions in metrics.json."""
     pytest.importorskip("rnnlab.train")
     from rnnlab.cli import main
-    from rnnlab.data import preprocess
+    from rnnlab.preprocess import preprocess
 
     text = (ROOT / "src/rnnlab/resources/timemachine.txt").read_text("utf-8")[:700]
     (tmp_path / "text.txt").write_text(text, "utf-8")

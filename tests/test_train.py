@@ -19,7 +19,6 @@ from rnnlab.data import (
     Vocab,
     build_corpus,
     load_data,
-    preprocess,
     read_lines,
     split_corpus,
     tokenize,
@@ -29,6 +28,7 @@ from rnnlab.errors import TrainingError
 from rnnlab.generate import greedy
 from rnnlab.job import LOCK_FILE
 from rnnlab.models import build_model
+from rnnlab.preprocess import preprocess
 from rnnlab.step import SGD, EagerStep
 from rnnlab.train import (
     DIVERGENCE_FACTOR,

@@ -23,9 +23,16 @@ def cmd_download(args: argparse.Namespace) -> None:
 
 
 def cmd_preprocess(args: argparse.Namespace) -> None:
-    from rnnlab.data import preprocess
+    from rnnlab.errors import DataError
+    from rnnlab.preprocess import preprocess, preprocess_files
 
-    stats = preprocess(args.text, args.token, args.out, min_freq=args.min_freq)
+    if (args.text is None) == (args.files is None):
+        raise DataError("give --text FILE or --files TRAIN VALID TEST, one of the two")
+    if args.files:
+        files = dict(zip(("train", "valid", "test"), args.files, strict=True))
+        stats = preprocess_files(files, args.token, args.out, min_freq=args.min_freq)
+    else:
+        stats = preprocess(args.text, args.token, args.out, min_freq=args.min_freq)
     print(f"{stats['token']} corpus: {stats['corpus_length']} tokens, vocabulary "
           f"{stats['vocab_size']}, {stats['num_lines']} lines -> {args.out}", file=sys.stderr)
 
@@ -146,12 +153,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub = commands.add_parser(
         "preprocess", help="tokenize a text into vocab, corpus and stats",
-        description="Tokenize a text into vocab.json, corpus.int32 and stats.json.",
+        description="Tokenize a text, or the train, valid and test files of a pre-split "
+                    "corpus, into vocab.json, corpus.int32 and stats.json.",
         **_example("rnnlab preprocess --text results/data/timemachine.txt --token char "
                    "--out results/data"))
-    sub.add_argument("--text", required=True, help="the text file")
-    sub.add_argument("--token", default="char", choices=["char", "word"],
-                     help="char or word (char)")
+    sub.add_argument("--text", help="the text file")
+    sub.add_argument("--files", nargs=3, metavar=("TRAIN", "VALID", "TEST"),
+                     help="instead of --text: the train, valid and test files of a corpus")
+    sub.add_argument("--token", default="char", choices=["char", "word", "whitespace"],
+                     help="char, word or whitespace (word_language_model's tokens) (char)")
     sub.add_argument("--min-freq", type=int, default=0, help="drop rarer tokens to <unk> (0)")
     sub.add_argument("--out", required=True, help="output directory")
     sub.set_defaults(func=cmd_preprocess)

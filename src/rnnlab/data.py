@@ -1,8 +1,10 @@
 """Text preprocessing as in Dive into Deep Learning, sections 8.2-8.3.
 
-Reading and cleaning lines, char and word tokens, the vocabulary, the corpus of token ids with a
-training head and a disjoint held-out tail, and the two minibatch iterators (random and
-sequential sampling). Everything is deterministic given a ``torch.Generator``.
+Reading and cleaning lines, char and word tokens (and word_language_model's whitespace tokens:
+case and punctuation kept, ``<eos>`` at each line's end), the vocabulary, the corpus of token
+ids with a training head and a disjoint held-out tail (or the splits of three files), and the
+two minibatch iterators (random and sequential sampling). Everything is deterministic given a
+``torch.Generator``.
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from pathlib import Path
 import torch
 
 from rnnlab.errors import DataError
-from rnnlab.fileio import atomic_write_bytes, atomic_write_text, ensure_dir
 
-TOKEN_KINDS = ("char", "word")
+TOKEN_KINDS = ("char", "word", "whitespace")
+EOS = "<eos>"
 SAMPLINGS = ("random", "sequential")
 NON_LETTERS = re.compile("[^A-Za-z]+")
 CORPUS_FILE = "corpus.int32"
@@ -33,13 +35,9 @@ def clean_line(line: str) -> str:
     return NON_LETTERS.sub(" ", line).strip().lower()
 
 
-def read_lines(path: str | Path) -> list[str]:
-    """Read a text file into cleaned lines; empty lines stay in the list.
-
-    Decoding policy: the file is read as UTF-8. Bytes that are not valid UTF-8 become U+FFFD,
-    which is a non-letter and so cleans away like punctuation; a warning on stderr says how many
-    there were. A file with no letters at all is refused.
-    """
+def read_text(path: str | Path) -> str:
+    """A text file as UTF-8. Bytes that are not valid UTF-8 become U+FFFD (a non-letter, so it
+    cleans away like punctuation); a warning on stderr says how many there were."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -50,6 +48,13 @@ def read_lines(path: str | Path) -> list[str]:
     if bad:
         print(f"warning: {path}: {bad} invalid UTF-8 sequence(s); treated as non-letters",
               file=sys.stderr)
+    return text
+
+
+def read_lines(path: str | Path) -> list[str]:
+    """Read a text file (see :func:`read_text`) into cleaned lines; empty lines stay in the
+    list. A file with no letters at all is refused."""
+    text = read_text(path)
     # The textbook's open(...).readlines(): lines end only at \n, \r\n and \r (universal
     # newlines), not at the form feeds and Unicode separators str.splitlines() also breaks at.
     lines = [clean_line(line) for line in io.StringIO(text, newline=None).readlines()]
@@ -58,13 +63,30 @@ def read_lines(path: str | Path) -> list[str]:
     return lines
 
 
+def whitespace_tokens(text: str) -> list[list[str]]:
+    """word_language_model's tokens (its data.py): each line, ended by \\n, \\r\\n or \\r,
+    split on whitespace, then ``<eos>``; case and punctuation kept, an empty line is ``<eos>``."""
+    return [[*line.split(), EOS] for line in io.StringIO(text, newline=None)]
+
+
+def read_tokens(path: str | Path, token: str) -> list[list[str]]:
+    """The tokens of a text file, line by line: ``whitespace`` as :func:`whitespace_tokens`,
+    ``char`` and ``word`` of its cleaned lines (:func:`read_lines`, :func:`tokenize`)."""
+    if token != "whitespace":
+        return tokenize(read_lines(path), token)
+    tokens = whitespace_tokens(read_text(path))
+    if not tokens:
+        raise DataError(f"the text {str(path)!r} is empty")
+    return tokens
+
+
 def tokenize(lines: Sequence[str], token: str = "char") -> list[list[str]]:
-    """Split each line into characters (``char``) or whitespace-separated words (``word``)."""
+    """Split each (cleaned) line into characters (``char``) or words (``word``)."""
     if token == "char":
         return [list(line) for line in lines]
     if token == "word":
         return [line.split() for line in lines]
-    raise DataError(f"unknown token kind {token!r} (expected one of {', '.join(TOKEN_KINDS)})")
+    raise DataError(f"unknown token kind {token!r} (expected char or word)")
 
 
 def count_tokens(tokens: Iterable) -> collections.Counter:
@@ -210,45 +232,27 @@ def batches(corpus: torch.Tensor, batch_size: int, num_steps: int, sampling: str
     raise DataError(f"unknown sampling {sampling!r} (expected one of {', '.join(SAMPLINGS)})")
 
 
-def preprocess(text: str | Path, token: str, out: str | Path, min_freq: int = 0) -> dict:
-    """Tokenize a text and write ``vocab.json``, the corpus ids and ``stats.json`` under ``out``.
-
-    The corpus is little-endian int32 (``corpus.int32``), read back by :func:`load_corpus`.
-    Returns the stats.
+def split_data(corpus: torch.Tensor, stats: dict, settings: dict) \
+        -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(train, held-out, test) ids. A corpus of three files (stats.json has ``splits``) is cut
+    at the files' ends, and then ``train_tokens``, ``val_tokens`` and ``test_tokens`` must be 0.
+    One text: the test tail is its very end, the held-out tail comes before it and the training
+    tokens are the first ``train_tokens`` of the rest (:func:`split_test`, :func:`split_corpus`).
     """
-    if token not in TOKEN_KINDS:  # refuse before reading anything
-        tokenize([], token)
-    if isinstance(min_freq, bool) or not isinstance(min_freq, int) or min_freq < 0:
-        raise DataError(f"min_freq must be an integer >= 0, got {min_freq!r}")
-    lines = read_lines(text)
-    tokens = tokenize(lines, token)
-    vocab = Vocab(tokens, min_freq=min_freq)
-    if len(vocab) < 2:
-        raise DataError(f"min_freq {min_freq} maps every {token} of {str(text)!r} to <unk>: "
-                        "there would be nothing to learn")
-    corpus = torch.tensor(build_corpus(tokens, vocab), dtype=torch.int32)
-    if len(corpus) == 0:
-        raise DataError(f"the corpus {str(text)!r} is empty after tokenizing")
-    stats = {
-        "token": token,
-        "num_lines": len(lines),
-        "corpus_length": len(corpus),
-        "vocab_size": len(vocab),
-        "min_freq": min_freq,
-        "first_tokens": corpus[:10].tolist(),
-        "top_token_freqs": [[tok, freq] for tok, freq in vocab.token_freqs[:10]],
-    }
-    out = Path(out)
-    ensure_dir(out)
-    data = corpus.numpy().astype("<i4").tobytes()
-    atomic_write_bytes(out / CORPUS_FILE, data)
-    atomic_write_text(out / VOCAB_FILE, json.dumps(vocab.to_dict(), ensure_ascii=False))
-    atomic_write_text(out / STATS_FILE, json.dumps(stats, indent=2, ensure_ascii=False) + "\n")
-    return stats
+    keys = ("train_tokens", "val_tokens", "test_tokens")
+    if "splits" not in stats:
+        text_ids, test_ids = split_test(corpus, settings.get("test_tokens", 0))
+        return (*split_corpus(text_ids, settings["train_tokens"], settings["val_tokens"]),
+                test_ids)
+    given = [key for key in keys if settings.get(key)]
+    if given:
+        raise DataError(f"data.{given[0]}={settings[given[0]]} cannot cut a corpus of train, "
+                        "valid and test files (data.files): the files are the splits")
+    return corpus.split([stats["splits"][name] for name in ("train", "valid", "test")])
 
 
 def load_data(directory: str | Path) -> tuple[torch.Tensor, Vocab, dict]:
-    """Read what :func:`preprocess` wrote: the corpus (int64 tensor), the vocabulary, the stats.
+    """Read what ``rnnlab preprocess`` wrote: the corpus (int64 tensor), the vocabulary, the stats.
 
     The three files must agree with each other (the corpus's length and first ids with
     stats.json, its ids with the vocabulary's size); a folder that is corrupt, half-written
@@ -326,3 +330,10 @@ def _check_stats(stats, path: Path, rerun: str) -> None:
             raise DataError(f"{path}: {key} must be a {kind.__name__}, got {value!r}; {rerun}")
     if stats["token"] not in TOKEN_KINDS:
         raise DataError(f"{path}: unknown token kind {stats['token']!r}; {rerun}")
+    splits = stats.get("splits")
+    if splits is not None and (
+            not isinstance(splits, dict) or sorted(splits) != ["test", "train", "valid"]
+            or not all(isinstance(n, int) and n >= 0 for n in splits.values())
+            or sum(splits.values()) != stats["corpus_length"]):
+        raise DataError(f"{path}: splits must give the train, valid and test lengths, summing "
+                        f"to corpus_length; {rerun}")

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlab.checkpoint import model_from_checkpoint, rng_states, save_checkpoint
-from rnnlab.data import batches, check_batchable, load_data, split_corpus, split_test
+from rnnlab.data import batches, check_batchable, load_data, split_data
 from rnnlab.errors import TrainingError, TrainingInterrupted
 from rnnlab.fileio import atomic_write_text, ensure_dir
 from rnnlab.job import Interrupted, folder_lock, remove_stale_temporaries, stop_signals_raise
@@ -113,8 +113,8 @@ def make_step(model, optimizer, settings: dict, device: torch.device, ids: torch
     return GraphStep(model, optimizer, settings["clip"], X, Y, state)
 
 
-def check_data(stats: dict, settings: dict, data_dir, corpus: torch.Tensor,
-               train_ids: torch.Tensor) -> None:
+def check_data(stats: dict, settings: dict, data_dir, train_ids: torch.Tensor,
+               val_ids: torch.Tensor) -> None:
     """Refuse data preprocessed with other settings than the config's, early stopping without
     held-out text, and a ``train_tokens`` the corpus cannot give: training on fewer tokens than
     asked would make metrics.json (which reports the asked number) and every comparison with
@@ -124,12 +124,12 @@ def check_data(stats: dict, settings: dict, data_dir, corpus: torch.Tensor,
             raise TrainingError(f"data in {str(data_dir)!r} was preprocessed with {key} "
                                 f"{stats.get(key)!r}, but the config asks for {settings[key]!r}"
                                 " (run rnnlab preprocess again)")
-    if settings["patience"] and not settings["val_tokens"]:
+    if settings["patience"] and not len(val_ids):
         raise TrainingError(f"training.patience={settings['patience']} counts held-out "
                             "evaluations, but data.val_tokens=0 holds out no text")
     if settings["train_tokens"] and len(train_ids) < settings["train_tokens"]:
         raise TrainingError(f"data.train_tokens={settings['train_tokens']} is more than the "
-                            f"{len(train_ids)} tokens the corpus of {len(corpus)} has before its "
+                            f"{len(train_ids)} tokens the text has before its "
                             f"last val_tokens={settings['val_tokens']}; lower it, or use 0 for "
                             "all")
 
@@ -219,10 +219,8 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
         torch.set_num_threads(threads)
     device = pick_device(settings["device"])
     corpus, vocab, stats = load_data(data_dir)
-    # The test split is the very end of the text; validation is the tail of what is left.
-    text_ids, test_ids = split_test(corpus, settings.get("test_tokens", 0))
-    train_ids, val_ids = split_corpus(text_ids, settings["train_tokens"], settings["val_tokens"])
-    check_data(stats, settings, data_dir, text_ids, train_ids)
+    train_ids, val_ids, test_ids = split_data(corpus, stats, settings)
+    check_data(stats, settings, data_dir, train_ids, val_ids)
     check_batchable(train_ids, settings["batch_size"], settings["num_steps"])
     fingerprint = data_fingerprint(corpus, vocab)
     # The model is built before the output folder is made, so that one that cannot be built

@@ -1,6 +1,8 @@
 """Tests of the rules themselves (rules/*.smk): shell lines that no config text can break out
 of, and a plan before the first job that never fails a run."""
 
+import hashlib
+import json
 import re
 import subprocess
 import sys
@@ -90,3 +92,24 @@ def test_a_changed_snakemake_internal_does_not_fail_the_run(project_root, tmp_pa
     assert "rnnlab: no plan for this run (reading Snakemake's jobs failed: AttributeError)." \
         in result.stderr
     assert (project / "results/data/stats.json").stat().st_size > 0
+
+
+def test_data_files_download_three_splits_and_preprocess_them(project_root, tmp_path):
+    """data.files: the data stage downloads the three files (SHA-1 checked) and preprocesses
+    them into one corpus whose stats give the three splits; token counts are refused with it."""
+    words = project_root / "tests" / "data" / "words"
+    files = {split: {"url": str(words / f"{split}.txt"),
+                     "sha1": hashlib.sha1((words / f"{split}.txt").read_bytes()).hexdigest()}
+             for split in ("train", "valid", "test")}
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, lambda c: c["data"].update(name="words", files=files,
+                                                   token="whitespace"))
+    result = snakemake(project, "results/data/stats.json")
+    assert result.returncode == 0, result.stderr[-2000:]
+    stats = json.loads((project / "results/data/stats.json").read_text())
+    assert stats["splits"] == {"train": 968, "valid": 256, "test": 262}
+    assert (project / "results/data/words.valid.txt").read_bytes() == \
+        (words / "valid.txt").read_bytes()
+    refused = snakemake(project, "-n", "--config", "data={'val_tokens': 100}")
+    assert refused.returncode != 0
+    assert "data.val_tokens: 100 cannot be used with data.files" in refused.stdout + refused.stderr

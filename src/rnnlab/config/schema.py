@@ -142,12 +142,27 @@ def check_schema(config: dict) -> dict:
 
     if not isinstance(config, dict):
         raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
+    files_are_the_splits(config.get("data"))
     errors = list(validator().iter_errors(config))
     if errors:
         raise ConfigError(describe(jsonschema.exceptions.best_match(errors)))
     for name, variant in config["variants"].items():
         check_tied(variant, f"variants.{name}")
     return config
+
+
+def files_are_the_splits(data) -> None:
+    """With ``data.files`` the three files are the splits: a token count that would cut them
+    (other than 0) is refused, and the counts are 0 instead of the single text's defaults."""
+    if not isinstance(data, dict) or "files" not in data:
+        return
+    for key in ("train_tokens", "val_tokens", "test_tokens"):
+        if data.get(key):
+            raise ConfigError(one_line(
+                f"config key data.{key}: {data[key]!r} cannot be used with data.files (the "
+                "valid and test files are the held-out and test texts); remove it or set it "
+                "to 0"))
+        data[key] = 0
 
 
 def check_tied(variant: dict, where: str) -> None:
@@ -164,11 +179,15 @@ def check_semantics(config: dict) -> None:
     from rnnlab.download import check_url
     from rnnlab.errors import DownloadError
 
-    if "url" in config.get("data", {}):
+    data = config.get("data", {})
+    urls = {"data.url": data["url"]} if "url" in data else {}
+    urls.update({f"data.files.{split}.url": source["url"]
+                 for split, source in data.get("files", {}).items()})
+    for key, url in urls.items():
         try:
-            check_url(config["data"]["url"])
+            check_url(url)
         except DownloadError as err:
-            raise ConfigError(one_line(f"config key data.url: {err}")) from None
+            raise ConfigError(one_line(f"config key {key}: {err}")) from None
     # The same rules as rnnlab.models.build_model (tests/test_config.py checks they agree).
     for name, variant in config.get("variants", {}).items():
         cell, impl, reset_after = variant["cell"], variant["impl"], variant.get("reset_after")
