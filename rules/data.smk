@@ -17,8 +17,6 @@ rule download_split:
         f"{LOGS_DIR}/download-{{split}}.log",
     wildcard_constraints:
         split="|".join(SPLITS),
-    conda:
-        RNNLAB_ENV
     params:
         url=split_url,
         sha1=split_sha1,

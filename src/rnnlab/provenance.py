@@ -17,7 +17,7 @@ PACKAGE_DIR = Path(rnnlab.__file__).resolve().parent
 # outputs. Not the command line, errors, file writing, locking or the plan: they change how a
 # job runs, never what it writes.
 STAGE_CODE = {
-    "data": ("data.py",),  # preprocess; the text's SHA-1 fixes what download writes
+    "data": ("data.py", "preprocess.py"),  # the texts' SHA-1s fix what download writes
     "train": ("train.py", "step.py", "resume.py", "models.py", "cells.py", "dropout.py",
               "data.py", "checkpoint.py", "plots.py", "generate.py"),
     "predict": ("generate.py", "models.py", "cells.py", "dropout.py", "checkpoint.py"),
