@@ -69,10 +69,10 @@ def test_the_docs_have_snakemake_commands():
 @pytest.mark.parametrize(("doc", "command"), COMMANDS)
 def test_doc_command_dry_runs(doc, command, project_for):
     """Each command, placeholders filled and --dry-run added, parses and plans without error
-    and writes no result (`--report` needs a finished run:
-    workflow/test_lab.py::test_html_report runs that one)."""
+    and writes no result (`--report` needs a finished run: workflow/test_lab.py runs the full
+    lab's and workflow/test_report_rule.py the quick preset's)."""
     if "--report" in command:
-        pytest.skip("--report needs a finished run; workflow/test_lab.py::test_html_report runs it")
+        pytest.skip("--report needs a finished run; tests/workflow/ run it")
     project = project_for(doc)
     before = {path.name for path in project.iterdir()} | {".snakemake"}
     words = [re.sub("|".join(PLACEHOLDERS), lambda m: PLACEHOLDERS[m.group(0)], word)
