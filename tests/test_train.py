@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -28,7 +29,7 @@ from rnnlab.errors import TrainingError
 from rnnlab.generate import greedy
 from rnnlab.job import LOCK_FILE
 from rnnlab.models import build_model
-from rnnlab.preprocess import preprocess
+from rnnlab.preprocess import preprocess, preprocess_files
 from rnnlab.step import SGD, EagerStep
 from rnnlab.train import (
     DIVERGENCE_FACTOR,
@@ -665,3 +666,23 @@ def test_test_perplexity_is_measured_on_best_weights(tiny_data, tmp_path):
     assert metrics["best_val_perplexity"] == pytest.approx(val_only, rel=1e-6)
     plain = train(settings_for("gru", epochs=1), tiny_data, tmp_path / "plain", progress=False)
     assert "test_perplexity" not in plain and "test_tokens" not in plain
+
+
+def test_split_files_and_eval_batch_size(tmp_path):
+    """On a corpus of three files the valid file is the held-out text and the test file the
+    test text, and both are read with eval_batch_size rows (not batch_size)."""
+    words = Path(__file__).parent / "data" / "words"
+    preprocess_files({s: words / f"{s}.txt" for s in ("train", "valid", "test")}, "whitespace",
+                     tmp_path / "data")
+    config = tiny_config(epochs=1, eval_batch_size=2)
+    config["data"] = {"files": {s: {"url": str(words / f"{s}.txt"), "sha1": "0" * 40}
+                                for s in ("train", "valid", "test")}, "token": "whitespace"}
+    settings = resolve_variant(validate_config(config), "gru")
+    metrics = train(settings, tmp_path / "data", tmp_path / "out", progress=False)
+    corpus, _, stats = load_data(tmp_path / "data")
+    _, valid, test = corpus.split(list(stats["splits"].values()))
+    model, _ = model_from_checkpoint(load_checkpoint(tmp_path / "out" / "best.pt"))
+    steps = settings["num_steps"]
+    assert metrics["best_val_perplexity"] == pytest.approx(evaluate(model, valid, 2, steps))
+    assert metrics["test_perplexity"] == pytest.approx(evaluate(model, test, 2, steps))
+    assert metrics["test_perplexity"] != pytest.approx(evaluate(model, test, 4, steps))

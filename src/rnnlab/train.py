@@ -90,12 +90,17 @@ def evaluate(model, ids: torch.Tensor, batch_size: int, num_steps: int) -> float
     return perplexity(total.item() / targets.numel())
 
 
+def eval_batch_size(settings: dict) -> int:
+    """Rows of held-out and test evaluation: ``eval_batch_size``, else ``batch_size``."""
+    return settings.get("eval_batch_size") or settings["batch_size"]
+
+
 def test_perplexity(checkpoint: dict, ids: torch.Tensor, settings: dict,
                     device: torch.device) -> float | None:
     """Perplexity on the test split of the weights in ``checkpoint`` (best.pt's), read like the
     held-out text."""
     model, _ = model_from_checkpoint(checkpoint, device)
-    return evaluate(model, ids.to(device), settings["batch_size"], settings["num_steps"])
+    return evaluate(model, ids.to(device), eval_batch_size(settings), settings["num_steps"])
 
 
 def make_step(model, optimizer, settings: dict, device: torch.device, ids: torch.Tensor,
@@ -286,7 +291,7 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
                     evaluated = epoch > start_epoch and (epoch % settings["eval_every"] == 0
                                                          or epoch == epochs)
                     if evaluated:
-                        val = evaluate(model, val_ids, settings["batch_size"],
+                        val = evaluate(model, val_ids, eval_batch_size(settings),
                                        settings["num_steps"])
                         history[-1]["val_perplexity"] = val
                         if val is not None and (best is None or val < best):
