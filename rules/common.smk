@@ -13,6 +13,8 @@ from rnnlab.config import (
     split_run_options,
     validate_config,
 )
+from rnnlab.lifeline import name_workflow
+from rnnlab.locks import LockError, hold_results
 from rnnlab.plan import describe_workflow
 from rnnlab.provenance import code_fingerprint
 
@@ -20,6 +22,8 @@ from rnnlab.provenance import code_fingerprint
 # with the schema's types, then validate the whole, before any job runs.
 coerce_overrides(config, workflow.config_settings.overwrite_config)
 validate_config(config)
+# The jobs' environment names this Snakemake: a training job stops when it dies (kill -9).
+name_workflow()
 
 
 localrules:
@@ -185,9 +189,23 @@ def sweeps_json():
     )
 
 
+def hold_results_dir():
+    """Lock results_dir for as long as this Snakemake runs, before any job deletes or writes a
+    file, and wait for a training job a killed Snakemake left in one of its model folders to
+    stop; another Snakemake on the same folder stops here with one line."""
+    global RESULTS_LOCK
+    try:
+        RESULTS_LOCK = hold_results(
+            RESULTS_DIR, [f"{MODELS_DIR}/{variant}" for variant in VARIANTS]
+        )
+    except LockError as err:
+        sys.exit(f"Error: {err}")
+
+
 # Before the first job: what will train, about how long it takes, where to watch (never an
 # error: rnnlab.plan.describe_workflow turns any failure into one line).
 onstart:
+    hold_results_dir()
     print(
         describe_workflow(
             workflow, list(config["variants"]), LOGS_DIR, f"{DATA_DIR}/stats.json"

@@ -44,11 +44,11 @@ ENV = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable),
 
 
 def copy_project(root: Path, dest: Path) -> Path:
-    """The workflow (Snakefile, config.yaml, rules/, workflow/) copied into ``dest``, to run
-    Snakemake in without touching the repository."""
+    """The workflow (Snakefile, config.yaml, rules/, workflow/, profiles/) copied into
+    ``dest``, to run Snakemake in without touching the repository."""
     for name in ("Snakefile", "config.yaml"):
         shutil.copy(root / name, dest / name)
-    for name in ("rules", "workflow"):
+    for name in ("rules", "workflow", "profiles"):
         shutil.copytree(root / name, dest / name)
     return dest
 

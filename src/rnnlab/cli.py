@@ -62,7 +62,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         shown = args.threads if len(str(args.threads)) <= 20 else "a longer number"
         raise TrainingError(f"--threads must be between 1 and this machine's {cpus} CPUs, "
                             f"got {shown}")
+    from rnnlab.lifeline import watch_workflow
     from rnnlab.train import train
+
+    watch_workflow()  # a job Snakemake started stops when that Snakemake dies
 
     train(settings, args.data, args.out, threads=args.threads, progress=not args.quiet)
 

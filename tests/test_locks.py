@@ -1,0 +1,81 @@
+"""Tests of rnnlab.locks: a second training job or workflow on a folder is refused with a line
+naming the first, also on a file system without flock, and a lock dies with its holder."""
+
+import errno
+import fcntl
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rnnlab.locks import LockError, folder_lock, hold_results
+
+HOLD = """
+import sys, time
+from pathlib import Path
+from rnnlab.locks import folder_lock
+with folder_lock(Path(sys.argv[1]), "job in another process"):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture
+def holder_process(tmp_path):
+    """Another process holding the training lock of ``tmp_path``."""
+    process = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path)],
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline() == "held\n"
+    yield process
+    process.kill()
+    process.wait()
+
+
+def test_a_second_training_job_is_refused_naming_the_first(tmp_path, holder_process):
+    """A job of another process holds the folder: a second one stops with who holds it."""
+    with pytest.raises(LockError, match=rf"is in use by another training job \(pid "
+                                        rf"{holder_process.pid} on .*job in another process\)"):
+        with folder_lock(tmp_path, "second"):
+            pass
+
+
+def test_a_killed_holder_leaves_no_lock(tmp_path, holder_process):
+    """kill -9 of the holder frees the folder at once."""
+    holder_process.kill()
+    holder_process.wait()
+    with folder_lock(tmp_path, "after the kill"):
+        pass
+
+
+def test_a_results_dir_waits_for_a_training_job_then_refuses(tmp_path, holder_process):
+    """A workflow's lock waits for a training job left in a model folder, then says so."""
+    start = time.monotonic()
+    with pytest.raises(LockError, match=r"still in use by a training job .* after 1 s; stop"):
+        hold_results(tmp_path / "results", [tmp_path], wait=1)
+    assert time.monotonic() - start >= 1
+    hold_results(tmp_path / "results", [tmp_path / "free"], wait=1).release()
+
+
+def test_a_second_workflow_is_refused(tmp_path):
+    """Two workflows cannot lock one results_dir; the message says what to do."""
+    lock = hold_results(tmp_path, [])
+    try:
+        with pytest.raises(LockError, match="in use by another Snakemake .*another results_dir"):
+            hold_results(tmp_path, [])
+    finally:
+        lock.release()
+
+
+def test_without_flock_the_lock_falls_back_and_still_refuses(tmp_path, monkeypatch):
+    """Where the file system has no flock (ENOSYS), a lock file takes its place."""
+    def no_flock(fd, operation):
+        raise OSError(errno.ENOSYS, "Function not implemented")
+
+    monkeypatch.setattr(fcntl, "flock", no_flock)
+    with folder_lock(tmp_path, "first"):
+        with pytest.raises(LockError, match="in use by another training job"):
+            with folder_lock(tmp_path, "second"):
+                pass
+    with folder_lock(tmp_path, "after the first"):
+        pass
