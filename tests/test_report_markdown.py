@@ -4,7 +4,7 @@ escaped so that no Markdown renderer sees markup in it."""
 import re
 
 import pytest
-from report_inputs import fake_metrics, md_table, write_models
+from report_inputs import fake_metrics, md_of, md_table, write_models
 
 from rnnlab.report import build_report
 from rnnlab.report.markdown import code, text
@@ -71,3 +71,17 @@ def test_comparison_md_carries_no_raw_html(tmp_path, no_plots):
     assert '"&lt;img src=x onerror=alert(1)&gt;" →' in table[0]
     assert table[0]['"&lt;img src=x onerror=alert(1)&gt;" →'] == \
         "`` <script>alert(1)</script> \\| `y` ``"
+
+
+def test_header_names_the_code_the_runs_trained_with(tmp_path, no_plots):
+    """The header gives rnnlab's version and the git commit of each run's metrics.json (with
+    uncommitted changes said), and says for how many variants it is not recorded."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    runs = [fake_metrics("gru_deep", rnnlab_version="0.1.0", git_commit=commit,
+                         git_dirty=True),
+            fake_metrics("lstm_deep", rnnlab_version="0.1.0", git_commit=None, git_dirty=None),
+            fake_metrics("rnn_deep")]
+    md = md_of(tmp_path, *runs)
+    assert ("torch 9.9.9-test. rnnlab 0.1.0; rnnlab 0.1.0 at commit 0123456789ab with "
+            "uncommitted changes (not recorded for 1 of 3 variants).") in md
+    assert "rnnlab 0" not in md_of(tmp_path / "old", fake_metrics("rnn_deep"))

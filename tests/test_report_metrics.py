@@ -78,6 +78,8 @@ def test_cli_reports_a_missing_dir_in_one_line(tmp_path):
     (lambda m: m.update(train_ended=m["train_started"] - 1), "train_ended"),
     (lambda m: m.update(predictions={"the": 3}), "predictions"),
     (lambda m: m.update(history={"epoch": 1}), "history"),
+    (lambda m: m.update(git_commit=12), "git_commit"),
+    (lambda m: m.update(git_dirty=1), "git_dirty"),
 ])
 def test_bad_values_give_one_line_naming_file_and_key(edit, key, tmp_path):
     """A wrong value anywhere the report reads is one line of `rnnlab report` naming the file

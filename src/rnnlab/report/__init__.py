@@ -19,7 +19,7 @@ from pathlib import Path
 from rnnlab.fileio import atomic_write_text
 from rnnlab.report import figures, sweeps
 from rnnlab.report.answers import answer_questions, deep_pair, representative
-from rnnlab.report.formats import devices
+from rnnlab.report.formats import code_versions, devices
 from rnnlab.report.html import render_html
 from rnnlab.report.markdown import render_markdown
 from rnnlab.report.metrics import VARIANT_ORDER, load_metrics, read_metrics
@@ -34,8 +34,9 @@ __all__ = ["COLUMNS", "OUTPUTS", "REPLICATES", "VARIANT_ORDER", "build_report", 
 
 def _context(runs: list[dict], models_dir) -> str:
     versions = sorted({str(m["torch_version"]) for m in runs if m.get("torch_version")})
+    code = code_versions(runs)
     return (f"Models: {models_dir}. Device(s): {devices(runs)}. "
-            f"torch {', '.join(versions) or 'version unknown'}.")
+            f"torch {', '.join(versions) or 'version unknown'}." + (f" {code}." if code else ""))
 
 
 def build_report(models_dir: str | Path, out_dir: str | Path,

@@ -32,3 +32,24 @@ def devices(runs: list[dict]) -> str:
         used, name = used_device(metrics), metrics.get("device_name")
         names.add(used if name in (None, used) else f"{used} ({name})")
     return ", ".join(sorted(names))
+
+
+def code_versions(runs: list[dict]) -> str | None:
+    """The rnnlab version and git commit the runs trained with, as their metrics.json record
+    them ('rnnlab 0.1.0 at commit 1a2b3c4d5e6f with uncommitted changes'; several joined by
+    '; '), or None when no run records it."""
+    seen = []
+    for metrics in runs:
+        version, commit = metrics.get("rnnlab_version"), metrics.get("git_commit")
+        if version is None and commit is None:
+            continue
+        text = f"rnnlab {version or 'version unknown'}"
+        if commit:
+            text += f" at commit {commit[:12]}"
+            text += " with uncommitted changes" if metrics.get("git_dirty") else ""
+        seen.append(text)
+    if not seen:
+        return None
+    unrecorded = len(runs) - len(seen)
+    return "; ".join(dict.fromkeys(seen)) + (
+        f" (not recorded for {unrecorded} of {len(runs)} variants)" if unrecorded else "")

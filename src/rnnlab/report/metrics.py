@@ -18,6 +18,8 @@ NUMBER_KEYS = ("layers", "hidden", "lr", "epochs", "num_params", "train_perplexi
 # Keys older metrics.json files may lack; when present they must be numbers.
 OPTIONAL_NUMBER_KEYS = ("val_perplexity", "best_val_perplexity", "best_epoch", "stopped_epoch",
                         "train_started", "train_ended", "seed", "test_perplexity")
+# What the run used and its code's provenance, when recorded: text (or null).
+OPTIONAL_TEXT_KEYS = ("device_used", "device_name", "rnnlab_version", "git_commit")
 HISTORY_KEYS = ("epoch", "train_perplexity", "seconds")
 OPTIONAL_HISTORY_KEYS = ("val_perplexity",)
 
@@ -36,6 +38,10 @@ def _problems(metrics: dict) -> list[str]:
                  if not is_number(metrics[k])]
     problems += [f"{k}: {metrics[k]!r} is not a finite number" for k in OPTIONAL_NUMBER_KEYS
                  if metrics.get(k) is not None and not is_number(metrics[k])]
+    problems += [f"{k}: {metrics[k]!r:.60} is not text" for k in OPTIONAL_TEXT_KEYS
+                 if metrics.get(k) is not None and not isinstance(metrics[k], str)]
+    if metrics.get("git_dirty") is not None and not isinstance(metrics["git_dirty"], bool):
+        problems.append(f"git_dirty: {metrics['git_dirty']!r:.60} is not true or false")
     started, ended = metrics.get("train_started"), metrics.get("train_ended")
     if is_number(started) and is_number(ended) and ended < started:
         problems.append(f"train_ended: {ended!r} is before train_started {started!r}")
