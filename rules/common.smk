@@ -76,6 +76,12 @@ def variant_settings(wildcards):
     )
 
 
+def train_gpus(wildcards):
+    """GPUs for one training job: the config's, none for a variant that trains on the CPU."""
+    device = resolve_variant(config, wildcards.variant)["device"]
+    return 0 if device == "cpu" else config["resources"]["gpu"]
+
+
 def run_options(wildcards, output):
     """One variant's settings that change how its job runs, not what it computes (checkpoint
     interval, CUDA graphs, device), as JSON. A params function that takes ``output`` counts for

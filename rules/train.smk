@@ -17,6 +17,15 @@ rule train:
     benchmark:
         f"{BENCHMARKS_DIR}/train/{{variant}}.tsv"
     threads: 1
+    resources:
+        gpu=train_gpus,
+        cpus_per_task=config["resources"]["cpus_per_task"],
+        mem_mb=config["resources"]["mem_mb"],
+        runtime=config["resources"]["runtime"],
+        # On Slurm: SIGTERM to the job's steps (where rnnlab train runs under srun, not only the
+        # batch shell: no "B:") 120 s before the time limit, so the job writes resume.pt and its
+        # next run resumes (docs/recovery.md). Other executors ignore it.
+        slurm_extra="--signal=TERM@120",
     params:
         code=code_version("train"),
         settings=variant_settings,

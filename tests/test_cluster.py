@@ -26,12 +26,12 @@ def variants():
 
 
 def test_profile_runs_every_variant_at_once_on_one_gpu_each():
+    """The profile runs every variant at once and holds only what is site-specific: the train
+    rule declares its GPU, CPUs, memory and runtime itself (config.yaml's resources)."""
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
     assert profile["executor"] == "slurm"
     assert profile["jobs"] >= len(variants())
-    train = profile["set-resources"]["train"]
-    assert train["gpu"] == 1
-    assert {"cpus_per_task", "mem_mb", "runtime"} <= set(train)
+    assert "set-resources" not in profile
     # account and partition come from the command line or the user's own profile: a
     # default-resources key here would be replaced as a whole by --default-resources
     assert "default-resources" not in profile
@@ -95,11 +95,19 @@ def test_grouped_profile_packs_training_jobs_into_fewer_slurm_jobs(tmp_path):
 
 
 @pytest.mark.parametrize("profile", ["slurm-gpu", "slurm-gpu-grouped"])
-def test_slurm_signals_training_jobs_before_the_time_limit(profile):
-    """The profiles ask sbatch to send SIGTERM to the job steps (where rnnlab train runs, not
-    only the batch shell) ahead of the time limit, with time to write resume.pt."""
-    train = yaml.safe_load((PROFILE.parent / profile / "config.yaml").read_text())
-    extra = train["set-resources"]["train"]["slurm_extra"]
-    found = re.fullmatch(r"'--signal=(B:)?TERM@(\d+)'", extra)
-    assert found and found.group(1) is None
-    assert 30 <= int(found.group(2)) < 60 * train["set-resources"]["train"]["runtime"]
+def test_slurm_signals_training_jobs_before_the_time_limit(profile, tmp_path):
+    """Every training job asks sbatch to send SIGTERM to the job steps (where rnnlab train runs,
+    not only the batch shell) ahead of the time limit, with time to write resume.pt, and keeps
+    that and its GPU when the command line sets its runtime."""
+    out = dry_run(tmp_path, "--workflow-profile", f"workflow/profiles/{profile}",
+                  "--default-resources", "slurm_account=lab", "slurm_partition=gpu",
+                  "--set-resources", "train:runtime=180")
+    jobs = [dict(item.split("=", 1) for item in line.split(", "))
+            for line in re.findall(r"^ *resources: (.*)$", out, re.MULTILINE)]
+    train = [job for job in jobs if "cpus_per_task" in job]
+    assert len(train) == len(variants())
+    for job in train:
+        found = re.fullmatch(r"--signal=(B:)?TERM@(\d+)", job["slurm_extra"])
+        assert found and found.group(1) is None
+        assert job["runtime"] == "180" and job["gpu"] == "1"
+        assert 30 <= int(found.group(2)) < 60 * 60

@@ -33,9 +33,10 @@ python -c "import snakemake_executor_plugin_slurm" 2>/dev/null \
 
 # ---- the two profiles agree outside the grouping keys (fast; before any daemon starts) -------
 read -r GROUP_SIZE CPUS MEM < <(python - "$ROOT/workflow/profiles/slurm-gpu/config.yaml" \
-  "$ROOT/$PROFILE/config.yaml" <<'PY'
+  "$ROOT/$PROFILE/config.yaml" "$ROOT/config.yaml" <<'PY'
 import sys
 import yaml
+from rnnlab.config import load_config
 
 plain, grouped = (yaml.safe_load(open(path)) for path in sys.argv[1:3])
 grouping = {"groups", "group-components", "resources", "set-resource-scopes"}
@@ -45,7 +46,7 @@ for key in sorted(set(plain) | set(grouped)):
                  "slurm-gpu; keep the grouped profile in step with slurm-gpu")
 group = grouped["groups"]["train"]
 assert grouped["resources"]["gpu"] == 1 and grouped["set-resource-scopes"]["gpu"] == "local"
-train = grouped["set-resources"]["train"]
+train = load_config(sys.argv[3])["resources"]
 print(grouped["group-components"][group], train["cpus_per_task"], train["mem_mb"])
 PY
 ) || fail "the grouped profile does not match slurm-gpu (see above)"

@@ -76,18 +76,17 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# ---- the cluster: a node as large as the profile's training job asks -------------------------
-PROFILE=$ROOT/workflow/profiles/slurm-gpu/config.yaml
-read -r GPU CPUS MEM < <(python - "$PROFILE" <<'PY'
+# ---- the cluster: a node as large as a training job asks (config.yaml's resources) ------------
+read -r GPU CPUS MEM < <(python - "$ROOT/config.yaml" <<'PY'
 import sys
-import yaml
-train = yaml.safe_load(open(sys.argv[1]))["set-resources"]["train"]
+from rnnlab.config import load_config
+train = load_config(sys.argv[1])["resources"]
 print(train["gpu"], train["cpus_per_task"], train["mem_mb"])
 PY
-) || fail "cannot read gpu, cpus_per_task and mem_mb of rule train from $PROFILE"
+) || fail "cannot read gpu, cpus_per_task and mem_mb of the training jobs from config.yaml"
 # NODE_GPUS fake GPUs, so that this many training jobs run at once (as on a 4-GPU node)
 NODE_GPUS=${NODE_GPUS:-4}
-note "starting a single-node Slurm with $NODE_GPUS fake GPUs in $S (the profile's train job: $GPU GPU, $CPUS CPUs, $MEM MB)"
+note "starting a single-node Slurm with $NODE_GPUS fake GPUs in $S (a training job: $GPU GPU, $CPUS CPUs, $MEM MB)"
 GPUS=$NODE_GPUS MIN_CPUS=$(( NODE_GPUS * CPUS )) MIN_MEM_MB=$(( NODE_GPUS * (MEM + 1024) )) \
   bash "$SLURM_SH" start "$S"
 

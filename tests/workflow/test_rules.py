@@ -113,3 +113,24 @@ def test_data_files_download_three_splits_and_preprocess_them(project_root, tmp_
     refused = snakemake(project, "-n", "--config", "data={'val_tokens': 100}")
     assert refused.returncode != 0
     assert "data.val_tokens: 100 cannot be used with data.files" in refused.stdout + refused.stderr
+
+
+def train_resources(result: subprocess.CompletedProcess) -> list[dict]:
+    """The resources of each training job a dry run lists."""
+    found = re.findall(r"^rule train:\n(?:    .*\n)*?    resources: (.*)$", result.stdout, re.M)
+    return [dict(item.split("=", 1) for item in line.split(", ")) for line in found]
+
+
+def test_the_train_rule_declares_its_resources(project_root, tmp_path):
+    """Each training job asks for the config's GPU, CPUs, memory and runtime; setting one on the
+    command line keeps the others, and a CPU variant asks for no GPU."""
+    project = copy_project(project_root, tmp_path)
+    edit_config(project, lambda c: c["variants"]["rnn_scratch"].update(device="cpu"))
+    result = snakemake(project, "-n", "--set-resources", "train:runtime=180", "--config",
+                       "resources={mem_mb: 4000}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    jobs = train_resources(result)
+    assert len(jobs) == 10
+    for job in jobs:
+        assert (job["cpus_per_task"], job["mem_mb"], job["runtime"]) == ("4", "4000", "180")
+    assert sorted(job["gpu"] for job in jobs) == ["0"] + ["1"] * 9
