@@ -82,3 +82,44 @@ def test_doc_command_dry_runs(doc, command, project_for):
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     assert "Traceback" not in done.stderr and "Error" not in done.stderr
     assert {path.name for path in project.iterdir()} <= before, "a dry run wrote files"
+
+
+def test_the_readme_is_a_short_page():
+    """The README stays a newcomer's page; reference text lives in docs/."""
+    assert len((ROOT / "README.md").read_text("utf-8").splitlines()) <= 200
+
+
+@pytest.mark.parametrize("doc", [*DOCS, ROOT / "BENCHMARKS.md"], ids=lambda p: p.name)
+def test_relative_links_resolve(doc):
+    """Every relative link of the docs names a file or folder of the repository."""
+    text = re.sub(r"^```.*?^```", "", doc.read_text("utf-8"), flags=re.M | re.S)
+    targets = re.findall(r"\]\(([^)\s#]+)(?:#[^)]*)?\)", text)
+    missing = [target for target in targets if "://" not in target
+               and not (doc.parent / target).exists()]
+    assert not missing, f"{doc.name} links to missing files: {missing}"
+
+
+# Text about how the project was made, not about the project (patterns split so that this file
+# does not match them itself).
+OFF_TOPIC = re.compile("|".join(["DESIGN" + r"\.md", r"\.\./" + "shared", "/" + "work/",
+                                 r"[Ii]ssue" + r" [0-9]+", r"[Ll]oad" + " average",
+                                 "other" + " engineers"]))
+
+
+def test_the_project_speaks_only_of_itself():
+    """No tracked text file cites a file outside the repository, an issue number or the load
+    of the machine it was developed on."""
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    hits = []
+    for name in listed.stdout.splitlines():
+        path = ROOT / name
+        if not path.is_file() or path.suffix in {".png", ".pt", ".whl"}:
+            continue
+        try:
+            text = path.read_text("utf-8")
+        except UnicodeDecodeError:
+            continue
+        hits += [f"{name}: {match.group(0)}" for match in OFF_TOPIC.finditer(text)]
+    assert not hits, hits[:10]
