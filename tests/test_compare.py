@@ -106,7 +106,7 @@ def test_a_comparison_csv_is_a_side(sides, tmp_path):
 
 @pytest.mark.parametrize(("make", "message"), [
     (lambda d: d / "missing", "does not exist"),
-    (lambda d: d, "holds no results"),
+    (lambda d: (d / "empty").mkdir() or d / "empty", "holds no results"),
     (lambda d: (d / "notes.txt").write_text("hello") and d / "notes.txt",
      "neither a results folder nor a comparison.csv"),
     (lambda d: (d / "other.csv").write_text("name,value\nx,1\n") and d / "other.csv",
@@ -117,9 +117,9 @@ def test_a_comparison_csv_is_a_side(sides, tmp_path):
 ])
 def test_bad_input_is_one_line(make, message, sides, tmp_path):
     """A side that is missing, empty or not rnnlab's results exits 1 with one line naming it."""
-    bad = make(tmp_path)
-    result = rnnlab("compare", sides[0], bad, "--out", tmp_path / "out")
+    bad = make(tmp_path).relative_to(tmp_path)  # short enough to be quoted whole
+    result = rnnlab("compare", sides[0], bad, "--out", "out", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
-    assert str(bad) in result.stderr
+    assert f"'{bad}'" in result.stderr
     assert not (tmp_path / "out").exists()
