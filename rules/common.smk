@@ -6,7 +6,9 @@ import re
 import sys
 
 from rnnlab.config import (
+    check_init_from,
     coerce_overrides,
+    init_from_path,
     resolve_variant,
     selected_variants,
     settings_json,
@@ -22,6 +24,7 @@ from rnnlab.provenance import code_fingerprint
 # with the schema's types, then validate the whole, before any job runs.
 coerce_overrides(config, workflow.config_settings.overwrite_config)
 validate_config(config)
+check_init_from(config)  # variant:NAME references between variants
 # The jobs' environment names this Snakemake: a training job stops when it dies (kill -9).
 name_workflow()
 
@@ -74,6 +77,14 @@ def variant_settings(wildcards):
     return settings_json(
         split_run_options(resolve_variant(config, wildcards.variant))[0]
     )
+
+
+def init_checkpoint(wildcards):
+    """The checkpoint a variant starts from (init_from), as an input of its training job:
+    variant:NAME is NAME's best.pt, so NAME trains first and retraining it makes this one
+    stale; a path is an input as it is. None without init_from."""
+    value = resolve_variant(config, wildcards.variant).get("init_from")
+    return [init_from_path(value, MODELS_DIR)] if value else []
 
 
 def train_gpus(wildcards):

@@ -1,6 +1,7 @@
 rule train:
     input:
         data_outputs(),
+        init=init_checkpoint,
     output:
         checkpoint=f"{MODELS_DIR}/{{variant}}/checkpoint.pt",
         best=f"{MODELS_DIR}/{{variant}}/best.pt",

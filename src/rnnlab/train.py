@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from rnnlab.checkpoint import model_from_checkpoint, rng_states, save_checkpoint
+from rnnlab.config import init_from_path
 from rnnlab.data import batches, check_batchable, load_data, split_data
 from rnnlab.errors import TrainingError, TrainingInterrupted
 from rnnlab.fileio import atomic_write_text, ensure_dir
@@ -235,8 +236,8 @@ def train(settings: dict, data_dir: str | Path, out_dir: str | Path,
     model = build_model(settings["cell"], settings["impl"], len(vocab), settings["hidden"],
                         settings["layers"],
                         **{key: settings[key] for key in MODEL_OPTIONS if key in settings})
-    if settings.get("init_from"):
-        init_from(settings["init_from"], model, vocab)
+    if settings.get("init_from"):  # variant:NAME is NAME's best.pt beside this variant's folder
+        init_from(init_from_path(settings["init_from"], Path(out_dir).parent), model, vocab)
     model = model.to(device)
     out_dir = Path(out_dir)
     ensure_dir(out_dir)

@@ -15,13 +15,16 @@ from rnnlab.download import bundled_corpus
 
 
 def tiny_lab(config: dict) -> None:
-    """Two tiny variants, one epoch, offline."""
+    """Two tiny variants and a third that starts from the first's weights, one epoch,
+    offline."""
     config["data"].update(url=str(bundled_corpus()), train_tokens=600, val_tokens=300)
     config["training"].update(epochs=1, eval_every=1, checkpoint_every=1, num_preds=5,
                               batch_size=4, num_steps=8)
     config["variants"] = {
         "small": {"cell": "rnn", "impl": "torch", "hidden": 8, "lr": 1},
         "gated": {"cell": "gru", "impl": "torch", "hidden": 8, "lr": 1},
+        "warm": {"cell": "rnn", "impl": "torch", "hidden": 8, "lr": 0.5,
+                 "init_from": "variant:small"},
     }
 
 
@@ -80,7 +83,7 @@ def test_a_training_code_edit_plans_every_training_job_and_the_report(built):
     edit(src / "rnnlab/models.py", "\ndef ", "\nMODEL_CODE_EDITED = True\n\n\ndef ")
     result = run(project, src, "-n")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert scheduled(result) == {"train": 2, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 3, "report": 1, "all": 1}
     assert "Params have changed since last execution" in result.stdout
     assert "rnnlab train code" in result.stdout
 
@@ -100,7 +103,7 @@ def test_a_preprocessing_code_edit_plans_the_whole_chain_but_the_download(built)
     project, src = built
     edit(src / "rnnlab/data.py", "\ndef ", "\nDATA_CODE_EDITED = True\n\n\ndef ")
     result = run(project, src, "-n")
-    assert scheduled(result) == {"preprocess": 1, "train": 2, "report": 1, "all": 1}
+    assert scheduled(result) == {"preprocess": 1, "train": 3, "report": 1, "all": 1}
 
 
 def test_comments_and_docstrings_plan_nothing(built):
@@ -131,9 +134,34 @@ def test_how_a_job_runs_retrains_nothing(built):
     assert scheduled(result) == {}
     forced = run(project, src, "-n", "-p", "--forcerun", "train")
     commands = [line for line in forced.stdout.splitlines() if "rnnlab train" in line]
-    assert len(commands) == 2
+    assert len(commands) == 3
     for command in commands:
         words = shlex.split(command.split("Shell command: ")[-1])
         options = json.loads(words[words.index("--run-options") + 1])
         assert options == {"checkpoint_every": 7, "cuda_graph": False, "device": "cpu"}
         assert "checkpoint_every" not in words[words.index("--settings") + 1]
+
+
+def test_a_variant_starts_from_the_checkpoint_it_names(tiny):
+    """warm trained from small's best.pt, which is an input of its job: small trained first."""
+    project, src = tiny
+    metrics = json.loads((project / "results/models/warm/metrics.json").read_text())
+    assert metrics["init_from"] == "variant:small"
+    forced = run(project, src, "-n", "--forcerun", "train")
+    job = forced.stdout.split("wildcards: variant=warm")[0].rsplit("rule train:", 1)[1]
+    assert "results/models/small/best.pt" in job.split("output:")[0]
+
+
+def test_retraining_the_source_retrains_the_variant_started_from_it(built):
+    """A change to small plans small, warm (its weights came from small) and the report;
+    a change to gated plans gated alone."""
+    project, src = built
+    edit_config(project, lambda c: c["variants"]["small"].update(lr=2))
+    result = run(project, src, "-n")
+    assert scheduled(result) == {"train": 2, "report": 1, "all": 1}
+    assert "results/models/warm/metrics.json" in result.stdout.split("rule report")[0]
+    edit_config(project, lambda c: c["variants"]["small"].update(lr=1))
+    edit_config(project, lambda c: c["variants"]["gated"].update(lr=2))
+    result = run(project, src, "-n")
+    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    assert "models/warm/" not in result.stdout.split("rule report")[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from rnnlab.config.init_from import check_init_from
 from rnnlab.config.schema import (
     check_schema,
     check_semantics,
@@ -107,8 +108,10 @@ def read_config_file(path: Path) -> dict:
 
 
 def load_config(*paths: str | Path) -> dict:
-    """Read one or more config files, later ones overriding earlier keys, and validate."""
+    """Read one or more config files, later ones overriding earlier keys, and validate (the
+    variants' init_from references among them too)."""
     config: dict = {}
     for path in map(Path, paths):
         merge(config, read_config_file(path))
-    return validate_config(config)
+    check_init_from(validate_config(config))
+    return config
