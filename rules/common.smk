@@ -2,11 +2,11 @@
 # workflow/schemas/config.schema.yaml; rnnlab.config fills in its defaults and names the bad key.
 import json
 import os
-import re
 import sys
 
 from rnnlab.config import (
     check_init_from,
+    check_plain_files,
     coerce_overrides,
     init_from_path,
     resolve_variant,
@@ -15,16 +15,23 @@ from rnnlab.config import (
     split_run_options,
     validate_config,
 )
+from rnnlab.config.sweeps import NAME as VARIANT_NAME
+from rnnlab.errors import ConfigError
 from rnnlab.lifeline import name_workflow
 from rnnlab.locks import LockError, hold_results
 from rnnlab.plan import describe_workflow
 from rnnlab.provenance import code_fingerprint
 
 # Values given with --config come last (Snakemake merged them into config); read their strings
-# with the schema's types, then validate the whole, before any job runs.
-coerce_overrides(config, workflow.config_settings.overwrite_config)
-validate_config(config)
-check_init_from(config)  # variant:NAME references between variants
+# with the schema's types, then validate the whole, before any job runs. A bad config is one
+# line naming the key, and exit status 1.
+try:
+    check_plain_files(workflow.configfiles)
+    coerce_overrides(config, workflow.config_settings.overwrite_config)
+    validate_config(config)
+    check_init_from(config)  # variant:NAME references between variants
+except ConfigError as err:
+    sys.exit(f"rnnlab: {err}")
 # The jobs' environment names this Snakemake: a training job stops when it dies (kill -9).
 name_workflow()
 
@@ -48,11 +55,17 @@ LOGS_DIR = f"{RESULTS_DIR}/logs"
 BENCHMARKS_DIR = f"{RESULTS_DIR}/benchmarks"
 # The variants that train and enter the report (config key `run`).
 VARIANTS = selected_variants(config)
+if len(VARIANTS) > 200:  # say what the silence before the first job is
+    print(
+        f"rnnlab: planning {len(VARIANTS)} training jobs (one per variant a sweep generates)",
+        file=sys.stderr,
+    )
 
 
 wildcard_constraints:
-    # every variant, selected or not, generated too (their names may hold '.': lr-0.5)
-    variant="|".join(map(re.escape, config["variants"])),
+    # the name grammar, not a list of every name: a list of a big sweep's names makes every
+    # match Snakemake does slow (variant_settings refuses a name the config does not have)
+    variant=VARIANT_NAME.pattern,
 
 
 def data_outputs():
@@ -74,9 +87,11 @@ def variant_settings(wildcards):
     """The resolved settings of one variant that shape its result, as canonical JSON. As a
     rule's params they make Snakemake rerun exactly the variants whose settings changed (and
     the report after them), whatever file or key order the values came from."""
-    return settings_json(
-        split_run_options(resolve_variant(config, wildcards.variant))[0]
-    )
+    try:
+        settings = resolve_variant(config, wildcards.variant)
+    except ConfigError as err:  # a target of a variant the config does not have
+        sys.exit(f"rnnlab: {err}")
+    return settings_json(split_run_options(settings)[0])
 
 
 def init_checkpoint(wildcards):

@@ -5,15 +5,12 @@ files, then checked against the schema with sweeps expanded."""
 from __future__ import annotations
 
 import copy
+from functools import cache
 from pathlib import Path
 
+from rnnlab.config.checks import check_semantics
 from rnnlab.config.init_from import check_init_from
-from rnnlab.config.schema import (
-    check_schema,
-    check_semantics,
-    one_line,
-    shown,
-)
+from rnnlab.config.schema import check_schema, one_line
 from rnnlab.config.sweeps import add_sweep_variants, check_name
 from rnnlab.errors import ConfigError
 
@@ -46,8 +43,7 @@ def check_variant_names(config: dict) -> None:
     variants = config.get("variants")
     if isinstance(variants, dict):
         for name in variants:
-            check_name(name, f"variants.{shown(name)}" if not isinstance(name, str)
-                       or len(name) > 40 else f"variants.{name}")
+            check_name(name, "variants")
 
 
 def validate_config(config: dict) -> dict:
@@ -65,6 +61,23 @@ def validate_config(config: dict) -> dict:
     return config
 
 
+def check_plain_files(paths) -> None:
+    """Refuse config files marked as YTE templates (a top-level ``__use_yte__`` key): Snakemake
+    runs their Python while it reads them, which a config file must never do. (Snakemake drops
+    the key as it reads such a file, so the files themselves are read here.)"""
+    import re
+
+    for path in map(Path, paths):
+        try:
+            text = path.read_bytes()[:MAX_FILE_BYTES].decode("utf-8", "replace")
+        except OSError:
+            continue  # Snakemake has read it, or said why not
+        if re.search(rf"^[\"']?{TEMPLATE_KEY}[\"']?\s*:", text, re.M):
+            name = repr(str(path) if len(str(path)) <= 80 else "..." + str(path)[-77:])
+            raise ConfigError(f"config {name}: key {TEMPLATE_KEY} marks a template, which "
+                              "Snakemake runs as Python; rnnlab reads only plain config files")
+
+
 def merge(base: dict, update: dict) -> dict:
     """Merge ``update`` into ``base`` key by key, recursing into mappings (as Snakemake merges
     several --configfile files)."""
@@ -74,6 +87,31 @@ def merge(base: dict, update: dict) -> dict:
         else:
             base[key] = copy.deepcopy(value)
     return base
+
+
+class _TooDeep(Exception):
+    """A YAML document nested deeper than MAX_DEPTH (raised while it is parsed)."""
+
+
+@cache
+def _bounded_loader():
+    """yaml.SafeLoader that stops as soon as a document nests deeper than MAX_DEPTH, before
+    Python's recursion limit (PyYAML composes nodes recursively)."""
+    import yaml
+
+    class BoundedLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent, index):
+            self.depth += 1
+            try:
+                if self.depth > MAX_DEPTH + 1:
+                    raise _TooDeep
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+    return BoundedLoader
 
 
 def read_config_file(path: Path) -> dict:
@@ -89,13 +127,16 @@ def read_config_file(path: Path) -> dict:
     if len(data) > MAX_FILE_BYTES:
         raise ConfigError(f"config {name} is over the limit of {MAX_FILE_BYTES} bytes")
     try:
-        part = yaml.safe_load(data.decode("utf-8"))
+        part = yaml.load(data.decode("utf-8"), Loader=_bounded_loader())  # a SafeLoader
     except UnicodeDecodeError as err:
         raise ConfigError(f"config {name} is not UTF-8 text: byte "
                           f"0x{err.object[err.start]:02x} at offset {err.start}") from None
     except yaml.YAMLError as err:
         raise ConfigError(one_line(f"config {name} is not valid YAML: {err}")) from None
-    except RecursionError:
+    except ValueError as err:  # an integer too long for Python (over 4300 digits)
+        raise ConfigError(one_line(f"config {name} holds a value Python cannot read: {err}")) \
+            from None
+    except _TooDeep:
         raise ConfigError(f"config {name} is nested deeper than {MAX_DEPTH} levels: no config "
                           "key is that deep") from None
     if part is not None and not isinstance(part, dict):

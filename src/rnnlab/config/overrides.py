@@ -9,16 +9,23 @@ import math
 from rnnlab.config.schema import load_schema
 
 
+def _alternatives(schema: dict, root: dict) -> list[dict]:
+    """``schema`` and every subschema it brings in through $ref, allOf, anyOf and oneOf."""
+    found, todo = [], [schema]
+    while todo:
+        sub = todo.pop()
+        found.append(sub)
+        if "$ref" in sub:
+            todo.append(root["$defs"][sub["$ref"].split("/")[-1]])
+        for combined in ("allOf", "anyOf", "oneOf"):
+            todo.extend(sub.get(combined, []))
+    return found
+
+
 def _schema_at(schema: dict, path: tuple, root: dict) -> list[dict]:
     """The subschemas that apply to the value at ``path`` (following $ref, allOf, anyOf, oneOf
     and additionalProperties); empty when the schema does not know the path."""
-    found = [schema]
-    if "$ref" in schema:
-        found.append(root["$defs"][schema["$ref"].split("/")[-1]])
-    for sub in list(found):
-        for combined in ("allOf", "anyOf", "oneOf"):
-            for part in sub.get(combined, []):
-                found += _schema_at(part, (), root)
+    found = _alternatives(schema, root)
     if not path:
         return found
     key, rest = path[0], path[1:]

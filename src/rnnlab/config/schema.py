@@ -32,7 +32,10 @@ def load_schema() -> dict:
 
 def shown(value) -> str:
     """``repr(value)`` cut to a few dozen characters, for error messages."""
-    text = repr(value) if not isinstance(value, (dict, list)) else _short_repr(value)
+    try:
+        text = repr(value) if not isinstance(value, (dict, list)) else _short_repr(value)
+    except ValueError:  # an int too long for Python to write out
+        text = f"an {type(value).__name__} too long to write out"
     return text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS - 3] + "..."
 
 
@@ -128,6 +131,8 @@ def describe(error) -> str:
         message = f"{shown(instance)} is not allowed: {error.schema['x-allowed']}"
     elif error.validator == "maximum":
         message = f"{shown(instance)} is over the limit of {error.validator_value}"
+    elif error.validator == "maxItems":
+        message = f"{len(instance)} items are over the limit of {error.validator_value}"
     elif error.validator == "maxLength":
         message = (f"{shown(instance)} is longer than the limit of {error.validator_value} "
                    "characters")
@@ -140,6 +145,8 @@ def check_schema(config: dict) -> dict:
     """Validate ``config`` against the schema in place, filling in defaults (no sweeps)."""
     import jsonschema
 
+    from rnnlab.config.checks import check_tied, files_are_the_splits
+
     if not isinstance(config, dict):
         raise ConfigError(f"config must be a mapping, got {type(config).__name__}")
     files_are_the_splits(config.get("data"))
@@ -149,52 +156,3 @@ def check_schema(config: dict) -> dict:
     for name, variant in config["variants"].items():
         check_tied(variant, f"variants.{name}")
     return config
-
-
-def files_are_the_splits(data) -> None:
-    """With ``data.files`` the three files are the splits: a token count that would cut them
-    (other than 0) is refused, and the counts are 0 instead of the single text's defaults."""
-    if not isinstance(data, dict) or "files" not in data:
-        return
-    for key in ("train_tokens", "val_tokens", "test_tokens"):
-        if data.get(key):
-            raise ConfigError(one_line(
-                f"config key data.{key}: {data[key]!r} cannot be used with data.files (the "
-                "valid and test files are the held-out and test texts); remove it or set it "
-                "to 0"))
-        data[key] = 0
-
-
-def check_tied(variant: dict, where: str) -> None:
-    """``tied: true`` shares the embedding with the output layer, so it needs embedding ==
-    hidden (a rule across keys, which the schema cannot state)."""
-    embedding, hidden = variant.get("embedding", 0), variant.get("hidden")
-    if variant.get("tied") and embedding != hidden:
-        raise ConfigError(f"config key {where}.tied: tied: true needs {where}.embedding == "
-                          f"{where}.hidden, got embedding {embedding} and hidden {hidden}")
-
-
-def check_semantics(config: dict) -> None:
-    """What the schema cannot say: a URL that parses, and model options that fit the cell."""
-    from rnnlab.download import check_url
-    from rnnlab.errors import DownloadError
-
-    data = config.get("data", {})
-    urls = {"data.url": data["url"]} if "url" in data else {}
-    urls.update({f"data.files.{split}.url": source["url"]
-                 for split, source in data.get("files", {}).items()})
-    for key, url in urls.items():
-        try:
-            check_url(url)
-        except DownloadError as err:
-            raise ConfigError(one_line(f"config key {key}: {err}")) from None
-    # The same rules as rnnlab.models.build_model (tests/test_config.py checks they agree).
-    for name, variant in config.get("variants", {}).items():
-        cell, impl, reset_after = variant["cell"], variant["impl"], variant.get("reset_after")
-        if reset_after and cell != "gru":
-            raise ConfigError(f"config key variants.{name}.reset_after: true applies only to "
-                              f"cell gru, not {cell!r}")
-        if reset_after is False and cell == "gru" and impl == "torch":
-            raise ConfigError(f"config key variants.{name}.reset_after: false (the textbook "
-                              "GRU) needs impl scratch: torch.nn.GRU always resets after the "
-                              "product")

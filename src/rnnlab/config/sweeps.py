@@ -11,6 +11,7 @@ import copy
 import itertools
 import re
 
+from rnnlab.config.checks import check_tied
 from rnnlab.config.schema import load_schema, one_line, shown, validator
 from rnnlab.errors import ConfigError
 
@@ -79,27 +80,25 @@ def _same(a, b) -> bool:
     return a == b and isinstance(a, bool) == isinstance(b, bool)
 
 
-def _check_generated(name: str, settings: dict, sweep: str, values: dict) -> None:
-    """Validate one generated variant against the variant schema, naming the swept key."""
+def _check_values(base: str, settings: dict, sweep: str, grid: dict) -> None:
+    """Validate each value of a grid once, as a key of ``base``'s settings (the variant schema
+    holds no rule across keys, so a point of the grid is valid when each of its values is),
+    naming the swept key."""
     import jsonschema
 
-    from rnnlab.config.schema import check_tied, describe
+    from rnnlab.config.schema import describe
 
-    check_name(name, f"sweeps.{sweep}")
-    errors = list(validator().iter_errors({"variants": {name: settings}}))
-    if not errors:
-        check_tied(settings, f"variants.{name}")
-        return
-    error = jsonschema.exceptions.best_match(errors)
-    key = error.absolute_path[2] if len(error.absolute_path) > 2 else None
-    message = describe(error).split(": ", 1)[-1]
-    if key not in values:
-        raise ConfigError(one_line(f"config key sweeps.{sweep}: generated variant {name}: "
-                                   f"{message}"))
-    hint = ""
-    if isinstance(values[key], str) and re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", values[key]):
-        hint = f" (YAML reads {values[key]} as text: write it with a dot, e.g. 1.0e-3)"
-    raise ConfigError(one_line(f"config key sweeps.{sweep}.grid.{key}: {message}{hint}"))
+    for key, values in grid.items():
+        for value in values:
+            point = {**settings, key: value}
+            errors = list(validator().iter_errors({"variants": {base: point}}))
+            if not errors:
+                continue
+            message = describe(jsonschema.exceptions.best_match(errors)).split(": ", 1)[-1]
+            hint = ""
+            if isinstance(value, str) and re.fullmatch(r"[-+]?[0-9.]+[eE][-+]?[0-9]+", value):
+                hint = f" (YAML reads {value} as text: write it with a dot, e.g. 1.0e-3)"
+            raise ConfigError(one_line(f"config key sweeps.{sweep}.grid.{key}: {message}{hint}"))
 
 
 def _check_grid(sweep: str, grid: dict, allowed: list[str]) -> None:
@@ -155,12 +154,14 @@ def expand_sweeps(config: dict) -> dict[str, tuple[str, dict]]:
                 raise ConfigError(one_line(f"config key sweeps.{sweep}.base: unknown variant "
                                            f"{shown(base)} (valid: {', '.join(own)})"))
             inherited = {**config["training"], **own[base]}
+            _check_values(base, own[base], sweep, grid)
             for combination in itertools.product(*grid.values()):
                 values = dict(zip(grid, combination, strict=True))
                 name = join_name(base, (f"{key}-{value_text(value)}"
                                         for key, value in values.items()))
                 settings = {**copy.deepcopy(own[base]), **copy.deepcopy(values)}
-                _check_generated(name, settings, sweep, values)
+                check_name(name, f"sweeps.{sweep}")
+                check_tied(settings, f"variants.{name}")
                 if all(_same(inherited.get(key), value) for key, value in values.items()):
                     continue  # the base's own settings: the base is this point of the sweep
                 if name in generated:
