@@ -4,19 +4,23 @@ numbers chosen by the test, and small helpers to build a report of them."""
 import json
 from pathlib import Path
 
+import yaml
+
 from rnnlab.report import OUTPUTS, build_report
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 PNGS = [name for name in OUTPUTS if name.endswith(".png")]
-# The lab's variants (config.yaml): cell, impl, layers, hidden, lr.
-LAB = {
-    "rnn_scratch": ("rnn", "scratch", 1, 512, 1),
-    "rnn_scratch_random": ("rnn", "scratch", 1, 512, 1),
-    "rnn_concise": ("rnn", "torch", 1, 256, 1), "rnn_deep": ("rnn", "torch", 2, 256, 1),
-    "gru_scratch": ("gru", "scratch", 1, 256, 1), "gru_concise": ("gru", "torch", 1, 256, 1),
-    "lstm_scratch": ("lstm", "scratch", 1, 256, 1), "lstm_concise": ("lstm", "torch", 1, 256, 1),
-    "lstm_deep": ("lstm", "torch", 2, 256, 2), "gru_deep": ("gru", "torch", 2, 256, 2),
-}
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lab_variants() -> dict:
+    """The lab's variants as config.yaml defines them: name -> (cell, impl, layers, hidden, lr)."""
+    variants = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))["variants"]
+    return {name: (v["cell"], v["impl"], v.get("layers", 1), v["hidden"], v["lr"])
+            for name, v in variants.items()}
+
+
+LAB = lab_variants()
 
 
 def fake_metrics(variant, *, start=25.0, end=1.2, val=4.0, tps=10_000.0, epochs=20,
