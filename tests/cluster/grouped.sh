@@ -13,23 +13,10 @@
 # CLUSTER_TIMEOUT (seconds for the snakemake run, default 900).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-VENV=${VENV:-$ROOT/.venv}
-case "$VENV" in /*) ;; *) VENV=$ROOT/$VENV ;; esac
-TIMEOUT=${CLUSTER_TIMEOUT:-900}
-SLURM_SH=$ROOT/tests/cluster/local-slurm.sh
+NAME="test-cluster (grouped)"
 PROFILE=workflow/profiles/slurm-gpu-grouped
-T0=$(date +%s)
-
-fail() { echo "test-cluster (grouped): FAIL: $*" >&2; exit 1; }
-note() { echo "test-cluster (grouped): $*"; }
-
-[ "$(id -u)" = 0 ] || fail "needs root: it starts a single-node Slurm and installs its Debian packages with apt-get"
-[ -x "$VENV/bin/snakemake" ] || fail "no snakemake in $VENV (run make, or set VENV)"
-export PATH="$VENV/bin:$PATH"   # sbatch exports it: the jobs find snakemake and rnnlab
-command -v rnnlab >/dev/null || fail "no rnnlab command in $VENV/bin (pip install -e '.[slurm]')"
-python -c "import snakemake_executor_plugin_slurm" 2>/dev/null \
-  || fail "the Slurm executor plugin is not installed in $VENV (pip install -e '.[slurm]')"
+source "$(dirname "$0")/common.sh"
+check_preconditions
 
 # ---- the two profiles agree outside the grouping keys (fast; before any daemon starts) -------
 read -r GROUP_SIZE CPUS MEM < <(python - "$ROOT/workflow/profiles/slurm-gpu/config.yaml" \
@@ -51,42 +38,13 @@ print(grouped["group-components"][group], train["cpus_per_task"], train["mem_mb"
 PY
 ) || fail "the grouped profile does not match slurm-gpu (see above)"
 
-WORK=$(mktemp -d /tmp/rnnlab-grouped.XXXXXX)
-chmod 755 "$WORK"   # MariaDB runs as user mysql and keeps its database in here
-S=$WORK/slurm
-P=$WORK/project
-LOG=$WORK/snakemake.log
-
-cleanup() {
-  local rc=$?
-  set +e
-  if [ "$rc" != 0 ]; then
-    echo "test-cluster (grouped): ---- diagnostics (exit status $rc)" >&2
-    [ -f "$LOG" ] && { echo "----- tail -n 60 $LOG" >&2; tail -n 60 "$LOG" >&2; }
-    if [ -d "$P/.snakemake/slurm_logs" ]; then
-      find "$P/.snakemake/slurm_logs" -name '*.log' -type f | head -n 3 | while read -r f; do
-        echo "----- tail -n 30 $f" >&2; tail -n 30 "$f" >&2
-      done
-    fi
-    [ -f "$S/slurmctld.pid" ] && { squeue >&2; sacct -a -X -o JobID,JobName%40,Comment%50,State,AllocTRES%60 >&2; }
-    bash "$SLURM_SH" logs "$S" >&2
-  fi
-  note "stopping the daemons this test started"
-  bash "$SLURM_SH" stop "$S"
-  if [ "$rc" = 0 ] && [ "${KEEP:-0}" != 1 ]; then rm -rf "$WORK"; else note "kept $WORK"; fi
-  note "$([ "$rc" = 0 ] && echo PASS || echo FAIL) after $(( $(date +%s) - T0 )) s"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+make_work_dir grouped
 
 # ---- the cluster: two fake GPUs, so two group jobs can run at once ---------------------------
 GPUS=2 MIN_CPUS=$(( 2 * CPUS )) MIN_MEM_MB=$(( 2 * (MEM + 1024) )) bash "$SLURM_SH" start "$S"
 
 # ---- a sweep: two tiny variants, seeds 1 and 2 of each: six 1-epoch training jobs ------------
-mkdir -p "$P"
-cp -r "$ROOT/Snakefile" "$ROOT/rules" "$ROOT/workflow" "$P/"
+copy_project
 python - "$ROOT/config.yaml" "$P/config.yaml" <<'PY'
 import sys
 import yaml
@@ -108,10 +66,7 @@ print('\n'.join(load_config('$P/config.yaml')['variants']))")
 [ "${#VARIANTS[@]}" = 6 ] || fail "expected 6 variants from the sweep, got ${#VARIANTS[@]}: ${VARIANTS[*]}"
 
 note "snakemake --workflow-profile $PROFILE all (${#VARIANTS[@]} training jobs, groups of up to $GROUP_SIZE)"
-cd "$P"
-timeout "$TIMEOUT" snakemake --workflow-profile "$PROFILE" \
-  --default-resources slurm_account=lab slurm_partition=gpu \
-  --slurm-init-seconds-before-status-checks 2 all >"$LOG" 2>&1 \
+slurm_snakemake "$PROFILE" all >"$LOG" 2>&1 \
   || fail "snakemake failed (exit status $?; 124 = it ran past ${TIMEOUT}s)"
 note "snakemake finished after $(( $(date +%s) - T0 )) s"
 

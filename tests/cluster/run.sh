@@ -7,9 +7,10 @@
 #   - every variant wrote metrics.json for 2 epochs, with the device it resolved (auto) recorded,
 #     and the report, once src/rnnlab/report/ exists;
 #   - a training job signalled through Slurm (scancel --signal=TERM, as the profile's --signal
-#     does before a time limit) writes resume.pt, and the next run resumes from it and finishes.
-# The pipeline runs in a temporary copy of the project (Snakefile, rules/, workflow/, a 2-epoch
-# config.yaml), so the repository's results/ is untouched. Every daemon it starts is stopped on
+#     does before a time limit) writes resume.pt and fails, and the profile's retry resumes it
+#     and finishes, within the one snakemake command.
+# The pipeline runs in a temporary copy of the project (Snakefile, rules/, workflow/, profiles/,
+# a 2-epoch config.yaml), so the repository's results/ is untouched. Every daemon it starts is stopped on
 # exit, pass or fail. Needs root (and apt-get when Slurm is not installed): without them it
 # fails and says why.
 #
@@ -17,64 +18,10 @@
 # CLUSTER_TIMEOUT (seconds for the snakemake run, default 900), NODE_GPUS (fake GPUs, 1-4).
 set -euo pipefail
 
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-VENV=${VENV:-$ROOT/.venv}
-case "$VENV" in /*) ;; *) VENV=$ROOT/$VENV ;; esac
-TIMEOUT=${CLUSTER_TIMEOUT:-900}
-SLURM_SH=$ROOT/tests/cluster/local-slurm.sh
-T0=$(date +%s)
-
-fail() { echo "test-cluster: FAIL: $*" >&2; exit 1; }
-note() { echo "test-cluster: $*"; }
-
-# ---- preconditions: say why instead of skipping ----------------------------------------------
-[ "$(id -u)" = 0 ] || fail "needs root: it starts a single-node Slurm (munged, MariaDB, slurmdbd, slurmctld, slurmd) and installs its Debian packages with apt-get; run it as root (as CI does)"
-command -v slurmctld >/dev/null || command -v apt-get >/dev/null \
-  || fail "Slurm is not installed and there is no apt-get to install it (needs a Debian machine)"
-[ -x "$VENV/bin/snakemake" ] || fail "no snakemake in $VENV (run make, or set VENV)"
-export PATH="$VENV/bin:$PATH"   # sbatch exports it: the jobs find snakemake and rnnlab
-command -v rnnlab >/dev/null || fail "no rnnlab command in $VENV/bin (pip install -e '.[slurm]')"
-python -c "import snakemake_executor_plugin_slurm" 2>/dev/null \
-  || fail "the Slurm executor plugin is not installed in $VENV (pip install -e '.[slurm]')"
-
-WORK=$(mktemp -d /tmp/rnnlab-cluster.XXXXXX)
-chmod 755 "$WORK"   # MariaDB runs as user mysql and keeps its database in here
-S=$WORK/slurm
-P=$WORK/project
-LOG=$WORK/snakemake.log
-
-cleanup() {
-  local rc=$?
-  set +e
-  if [ "$rc" != 0 ]; then
-    echo "test-cluster: ---- diagnostics (exit status $rc)" >&2
-    if [ -f "$LOG" ]; then echo "----- tail -n 60 $LOG" >&2; tail -n 60 "$LOG" >&2; fi
-    if [ -d "$P/.snakemake/slurm_logs" ]; then
-      find "$P/.snakemake/slurm_logs" -name '*.log' -type f | head -n 3 | while read -r f; do
-        echo "----- tail -n 30 $f" >&2; tail -n 30 "$f" >&2
-      done
-    fi
-    if [ -d "$P/results/logs" ]; then
-      find "$P/results/logs" -name '*.log' -type f -size +0 | head -n 3 | while read -r f; do
-        echo "----- tail -n 20 $f" >&2; tail -n 20 "$f" >&2
-      done
-    fi
-    [ -f "$S/slurmctld.pid" ] && { echo "----- squeue / sacct" >&2; squeue >&2; sacct -a -X -o JobID,JobName%40,Comment%50,State,ExitCode >&2; }
-    bash "$SLURM_SH" logs "$S" >&2
-  fi
-  echo "test-cluster: stopping the daemons this test started"
-  bash "$SLURM_SH" stop "$S"
-  if [ "$rc" = 0 ] && [ "${KEEP:-0}" != 1 ]; then
-    rm -rf "$WORK"
-  else
-    echo "test-cluster: kept $WORK"
-  fi
-  echo "test-cluster: $([ "$rc" = 0 ] && echo PASS || echo FAIL) after $(( $(date +%s) - T0 )) s"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+NAME=test-cluster
+source "$(dirname "$0")/common.sh"
+check_preconditions
+make_work_dir cluster
 
 # ---- the cluster: a node as large as a training job asks (config.yaml's resources) ------------
 read -r GPU CPUS MEM < <(python - "$ROOT/config.yaml" <<'PY'
@@ -91,8 +38,7 @@ GPUS=$NODE_GPUS MIN_CPUS=$(( NODE_GPUS * CPUS )) MIN_MEM_MB=$(( NODE_GPUS * (MEM
   bash "$SLURM_SH" start "$S"
 
 # ---- a 2-epoch copy of the project -----------------------------------------------------------
-mkdir -p "$P"
-cp -r "$ROOT/Snakefile" "$ROOT/rules" "$ROOT/workflow" "$P/"
+copy_project
 python - "$ROOT/config.yaml" "$P/config.yaml" <<'PY'
 import sys
 import yaml
@@ -122,11 +68,7 @@ fi
 
 # ---- the run ---------------------------------------------------------------------------------
 note "snakemake --workflow-profile workflow/profiles/slurm-gpu ${TARGETS[*]}"
-cd "$P"
-timeout "$TIMEOUT" snakemake --workflow-profile workflow/profiles/slurm-gpu \
-  --default-resources slurm_account=lab slurm_partition=gpu \
-  --slurm-init-seconds-before-status-checks 2 \
-  "${TARGETS[@]}" >"$LOG" 2>&1 \
+slurm_snakemake workflow/profiles/slurm-gpu "${TARGETS[@]}" >"$LOG" 2>&1 \
   || fail "snakemake failed (exit status $?; 124 = it ran past ${TIMEOUT}s)"
 note "snakemake finished after $(( $(date +%s) - T0 )) s"
 
@@ -220,50 +162,44 @@ print(f"test-cluster: {len(variants)} training jobs COMPLETED through Slurm "
       + ("; report written" if with_report else "; report not checked (no report.py yet)"))
 PY
 
-# ---- a signal through Slurm: the job writes resume.pt, and the next run resumes from it ------
-# One variant that would train for hours gets SIGTERM through `scancel --signal=TERM` (to the job
-# steps, as the profile's --signal does before a time limit). checkpoint_every is larger than
-# epochs, so resume.pt can only come from the job's signal handler. The rerun asks for 2 epochs
-# more than resume.pt holds, so it ends quickly, and must say it resumed.
+# ---- a signal through Slurm, and the profile's retry resumes by itself -----------------------
+# One variant's training job gets SIGTERM through `scancel --signal=TERM` (to the job steps, as
+# the profile's --signal does before a time limit) once it has trained an epoch. checkpoint_every
+# is larger than epochs, so resume.pt can only come from the job's signal handler. The job
+# fails; the profile's `retries` submits it again and it resumes: the one snakemake command
+# must finish with every epoch, two Slurm jobs for the variant (the first FAILED), and a log that
+# says it resumed.
 SIG_VARIANT=rnn_concise
+SIG_EPOCHS=200
 cat >"$P/signal.yaml" <<YAML
 run: [$SIG_VARIANT]
 results_dir: results/signal
-training: {epochs: 100000, checkpoint_every: 1000000, eval_every: 1000}
+training: {epochs: $SIG_EPOCHS, checkpoint_every: 1000000, eval_every: 1}
 YAML
 SIG_DIR=$P/results/signal/models/$SIG_VARIANT
 SIG_LOG=$P/results/signal/logs/train/$SIG_VARIANT.log
-note "signal: snakemake $SIG_VARIANT (100000 epochs) through slurm-gpu, then scancel --signal=TERM"
-snakemake "results/signal/models/$SIG_VARIANT/metrics.json" \
-  --workflow-profile workflow/profiles/slurm-gpu \
-  --default-resources slurm_account=lab slurm_partition=gpu \
-  --slurm-init-seconds-before-status-checks 2 --configfile signal.yaml >"$WORK/signal.log" 2>&1 &
+note "signal: snakemake $SIG_VARIANT ($SIG_EPOCHS epochs) through slurm-gpu, then scancel --signal=TERM"
+slurm_snakemake workflow/profiles/slurm-gpu "results/signal/models/$SIG_VARIANT/metrics.json" \
+  --configfile signal.yaml >"$WORK/signal.log" 2>&1 &
 SIG_PID=$!
 JOB=""
-for _ in $(seq 1 180); do   # wait until the job runs and has finished an epoch or two
+for _ in $(seq 1 180); do   # wait until the job runs and has finished an epoch
   JOB=$(squeue -h -t RUNNING -o "%i %k" | awk -v c="rule_train_wildcards_$SIG_VARIANT" '$2 == c {print $1}')
-  [ -n "$JOB" ] && [ -f "$SIG_LOG" ] && grep -q "epoch 1/" "$SIG_LOG" && break
+  [ -n "$JOB" ] && [ "$(cat "$SIG_DIR/history.csv" 2>/dev/null | wc -l)" -ge 3 ] && break
   sleep 1
 done
 [ -n "$JOB" ] || fail "signal: the training job of $SIG_VARIANT never ran (see $WORK/signal.log)"
-sleep 3
 note "signal: scancel --signal=TERM $JOB"
 scancel --signal=TERM "$JOB"
-wait "$SIG_PID" && fail "signal: snakemake succeeded although its training job was signalled"
-[ -f "$SIG_DIR/resume.pt" ] || { tail -n 20 "$SIG_LOG" >&2; fail "signal: no resume.pt after SIGTERM"; }
-grep -q "resume.pt" "$SIG_LOG" || fail "signal: the job's log does not say it wrote resume.pt"
-SIG_EPOCH=$(python -c "import sys, torch; print(torch.load(sys.argv[1], weights_only=True)['epoch'])" "$SIG_DIR/resume.pt")
-note "signal: the job wrote resume.pt at epoch $SIG_EPOCH: $(grep "resume.pt" "$SIG_LOG" | tail -n 1)"
-
-snakemake "results/signal/models/$SIG_VARIANT/metrics.json" \
-  --workflow-profile workflow/profiles/slurm-gpu \
-  --default-resources slurm_account=lab slurm_partition=gpu \
-  --slurm-init-seconds-before-status-checks 2 --configfile signal.yaml \
-  --config "training={\"epochs\": $((SIG_EPOCH + 2))}" >"$WORK/resume.log" 2>&1 \
-  || fail "signal: the rerun failed (see $WORK/resume.log and $SIG_LOG)"
-grep -q "resumed $SIG_VARIANT from epoch $SIG_EPOCH" "$SIG_LOG" \
-  || fail "signal: the rerun did not resume from epoch $SIG_EPOCH ($(tail -n 3 "$SIG_LOG"))"
-python - "$SIG_DIR/metrics.json" "$((SIG_EPOCH + 2))" <<'PY' || fail "signal: the resumed run's metrics are wrong"
+wait "$SIG_PID" || { LOG=$WORK/signal.log; fail "signal: snakemake did not finish by its retry"; }
+grep -q "^resumed $SIG_VARIANT from epoch " "$SIG_LOG" \
+  || fail "signal: the retry did not resume ($(head -n 3 "$SIG_LOG"))"
+sacct -a -X -n -P --starttime "$(date -d "@$T0" +%Y-%m-%dT%H:%M:%S)" -o JobID,Comment,State \
+  | awk -F'|' -v c="rule_train_wildcards_$SIG_VARIANT" '$2 == c' | grep -v "^$JOB|" >"$WORK/retry.txt" || true
+grep -q "|COMPLETED$" "$WORK/retry.txt" \
+  || fail "signal: no second Slurm job COMPLETED for $SIG_VARIANT: $(cat "$WORK/retry.txt")"
+[ "$(sacct -n -X -P -j "$JOB" -o State)" != COMPLETED ] || fail "signal: the signalled job $JOB COMPLETED"
+python - "$SIG_DIR/metrics.json" "$SIG_EPOCHS" <<'PY' || fail "signal: the resumed run's metrics are wrong"
 import json
 import sys
 
@@ -271,4 +207,4 @@ metrics = json.load(open(sys.argv[1]))
 assert [row["epoch"] for row in metrics["history"]] == list(range(1, int(sys.argv[2]) + 1))
 PY
 [ ! -e "$SIG_DIR/resume.pt" ] || fail "signal: resume.pt is still there after the job finished"
-note "signal: the rerun resumed from epoch $SIG_EPOCH through Slurm and finished at $((SIG_EPOCH + 2))"
+note "signal: $(head -n 1 "$SIG_LOG") in Slurm job $(cut -d'|' -f1 "$WORK/retry.txt" | head -n 1), after $JOB was signalled; one snakemake command"
