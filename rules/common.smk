@@ -230,7 +230,7 @@ def hold_results_dir():
         RESULTS_LOCK = hold_results(
             RESULTS_DIR, [f"{MODELS_DIR}/{variant}" for variant in VARIANTS]
         )
-    except LockError as err:
+    except (LockError, OSError) as err:  # OSError: results_dir cannot be made
         sys.exit(f"Error: {err}")
 
 

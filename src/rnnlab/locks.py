@@ -14,7 +14,7 @@ import datetime
 import os
 import socket
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from filelock import FileLock, Timeout
@@ -81,7 +81,7 @@ def folder_lock(folder: Path, job: str) -> Iterator[Path]:
         lock.release()
 
 
-def hold_results(results_dir: str | Path, wait_for_jobs: list[str | Path] = (),
+def hold_results(results_dir: str | Path, wait_for_jobs: Iterable[str | Path] = (),
                  wait: float = 30) -> FileLock:
     """Lock ``results_dir`` for a workflow run and return the lock, to keep until it ends.
 

@@ -194,9 +194,10 @@ scancel --signal=TERM "$JOB"
 wait "$SIG_PID" || { LOG=$WORK/signal.log; fail "signal: snakemake did not finish by its retry"; }
 grep -q "^resumed $SIG_VARIANT from epoch " "$SIG_LOG" \
   || fail "signal: the retry did not resume ($(head -n 3 "$SIG_LOG"))"
-sacct -a -X -n -P --starttime "$(date -d "@$T0" +%Y-%m-%dT%H:%M:%S)" -o JobID,Comment,State \
-  | awk -F'|' -v c="rule_train_wildcards_$SIG_VARIANT" '$2 == c' | grep -v "^$JOB|" >"$WORK/retry.txt" || true
-grep -q "|COMPLETED$" "$WORK/retry.txt" \
+SIG_RUN_ID=$(sed -n 's/.*SLURM run ID: \([0-9a-f-]*\).*/\1/p' "$WORK/signal.log" | head -n 1)
+sacct -a -X -n -P --name="$SIG_RUN_ID" --starttime "$(date -d "@$T0" +%Y-%m-%dT%H:%M:%S)" \
+  -o JobID,Comment,State | grep -v "^$JOB|" >"$WORK/retry.txt" || true
+[ "$(wc -l <"$WORK/retry.txt")" = 1 ] && grep -q "|rule_train_wildcards_$SIG_VARIANT|COMPLETED$" "$WORK/retry.txt" \
   || fail "signal: no second Slurm job COMPLETED for $SIG_VARIANT: $(cat "$WORK/retry.txt")"
 [ "$(sacct -n -X -P -j "$JOB" -o State)" != COMPLETED ] || fail "signal: the signalled job $JOB COMPLETED"
 python - "$SIG_DIR/metrics.json" "$SIG_EPOCHS" <<'PY' || fail "signal: the resumed run's metrics are wrong"
