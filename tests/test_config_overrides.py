@@ -52,3 +52,16 @@ def test_coercion_leaves_values_from_files_alone():
     coerce_overrides(config, {})
     with pytest.raises(ConfigError, match=r"training\.epochs"):
         validate_config(config)
+
+
+def test_a_sweep_grid_on_the_command_line_gets_each_keys_type():
+    """--config 'sweeps=...' gives strings; each grid value is read as its key's schema expects
+    (lr a number, seed an integer, sampling text), so the sweep validates."""
+    given = {"sweeps": {"s": {"base": ["tiny"], "grid": {"lr": ["0.5", "1e-1"],
+                                                           "seed": ["3"],
+                                                           "sampling": ["random"]}}}}
+    config = {**minimal_config(), **given}
+    coerce_overrides(config, given)
+    assert config["sweeps"]["s"]["grid"] == {"lr": [0.5, 0.1], "seed": [3],
+                                             "sampling": ["random"]}
+    assert "tiny--lr-0.5--seed-3--sampling-random" in validate_config(config)["variants"]

@@ -196,3 +196,21 @@ def test_run_options_split_from_the_settings_and_read_back():
         run_options_from_json('{"lr": 2}')
     with pytest.raises(ConfigError, match="--run-options is not a JSON object"):
         run_options_from_json("[1]")
+
+
+@pytest.mark.parametrize("key,given,canonical", [
+    ("clip", 1.0, 1), ("clip", 1, 1), ("clip", 0.5, 0.5), ("lr", 2.0, 2), ("dropout", 0.0, 0),
+    ("anneal", 4.0, 4), ("seed", 3, 3), ("lr", 1e20, 1e20), ("lr", 2.0**53, 2**53),
+])
+def test_numbers_are_canonical_in_the_settings(key, given, canonical):
+    """An integral number is an int in the settings and their JSON, whatever form it was
+    written in (up to 2**53, where floats stop being exact), so `clip: 1` and `clip: 1.0` give
+    the same text; other values stay."""
+    config = minimal_config()
+    config["variants"]["tiny"][key] = given
+    settings = resolve_variant(validate_config(config), "tiny")
+    assert settings[key] == canonical and type(settings[key]) is type(canonical)
+    other = minimal_config()
+    other["variants"]["tiny"][key] = canonical
+    assert settings_json(settings) == settings_json(resolve_variant(validate_config(other),
+                                                                    "tiny"))

@@ -64,19 +64,6 @@ def test_bad_values_name_the_key(path, value, named):
         validate_config(config)
 
 
-@pytest.mark.parametrize("options, values", [
-    ({"tied": True}, "embedding 0 and hidden 8"),
-    ({"tied": True, "embedding": 16}, "embedding 16 and hidden 8"),
-])
-def test_tied_needs_embedding_equal_to_hidden(options, values):
-    """tied: true without embedding == hidden is refused, naming tied, embedding and hidden."""
-    config = minimal_config()
-    config["variants"]["tiny"].update(options)
-    with pytest.raises(ConfigError, match=r"variants\.tiny\.tied: .*variants\.tiny\.embedding "
-                       r"== variants\.tiny\.hidden, got " + values):
-        validate_config(config)
-
-
 @pytest.mark.parametrize("key, value", [("embedding", -1), ("tied", "yes"), ("init_from", "")])
 def test_bad_word_level_values_name_the_key(key, value):
     """Bad embedding, tied or init_from values are refused with the key named."""
@@ -99,26 +86,3 @@ def test_schema_file_is_what_the_package_reads(project_root):
 
     on_disk = yaml.safe_load((project_root / "workflow/schemas/config.schema.yaml").read_text())
     assert load_schema() == on_disk
-
-
-@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
-@pytest.mark.parametrize("impl", ["scratch", "torch"])
-@pytest.mark.parametrize("reset_after", [None, True, False])
-def test_schema_and_build_model_agree_on_reset_after(cell, impl, reset_after):
-    """A variant's reset_after passes validation exactly when build_model accepts it."""
-    from rnnlab.models import build_model
-
-    variant = {"cell": cell, "impl": impl, "hidden": 4, "lr": 1}
-    options = {} if reset_after is None else {"reset_after": reset_after}
-    try:
-        build_model(cell, impl, 5, 4, **options)
-        builds = True
-    except ValueError:
-        builds = False
-    try:
-        validate_config({"variants": {"v": {**variant, **options}}})
-        valid = True
-    except ConfigError as err:
-        assert "variants.v.reset_after" in str(err)
-        valid = False
-    assert valid == builds
