@@ -65,3 +65,14 @@ def test_a_sweep_grid_on_the_command_line_gets_each_keys_type():
     assert config["sweeps"]["s"]["grid"] == {"lr": [0.5, 0.1], "seed": [3],
                                              "sampling": ["random"]}
     assert "tiny--lr-0.5--seed-3--sampling-random" in validate_config(config)["variants"]
+
+
+def test_a_deeply_nested_command_line_value_is_one_short_error():
+    """A --config value nested past any config key is refused before it is walked."""
+    nested: dict = {}
+    inner = nested
+    for _ in range(50):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(ConfigError, match="--config is nested deeper than 12 levels"):
+        coerce_overrides({"training": {}}, {"training": nested})

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from rnnlab.config.load import check_bounds
 from rnnlab.config.schema import load_schema
 
 
@@ -101,5 +102,6 @@ def coerce_overrides(config: dict, overrides: dict) -> dict:
                 node[key] = [_coerce(v, items) if isinstance(v, str) else v for v in value]
 
     if isinstance(config, dict) and isinstance(overrides, dict):
+        check_bounds(overrides, "--config")  # before walking it
         walk(config, overrides, ())
     return config
