@@ -13,6 +13,7 @@ configfile: "config.yaml"
 include: "rules/common.smk"
 include: "rules/data.smk"
 include: "rules/train.smk"
+include: "rules/predict.smk"
 include: "rules/report.smk"
 
 

@@ -5,6 +5,7 @@ import os
 import sys
 
 from rnnlab.config import (
+    PREDICTION_KEYS,
     check_init_from,
     check_plain_files,
     coerce_overrides,
@@ -41,6 +42,7 @@ localrules:
     download,
     download_split,
     preprocess,
+    predict,
     report,
 
 
@@ -83,29 +85,47 @@ def code_version(stage):
     return f"rnnlab {stage} code {code_fingerprint(stage)}"
 
 
+def variant_config(wildcards):
+    """The resolved settings of the job's variant; a target of a variant the config does not
+    have stops the run with one line."""
+    try:
+        return resolve_variant(config, wildcards.variant)
+    except ConfigError as err:
+        sys.exit(f"rnnlab: {err}")
+
+
 def variant_settings(wildcards):
     """The resolved settings of one variant that shape its result, as canonical JSON. As a
     rule's params they make Snakemake rerun exactly the variants whose settings changed (and
     the report after them), whatever file or key order the values came from."""
-    try:
-        settings = resolve_variant(config, wildcards.variant)
-    except ConfigError as err:  # a target of a variant the config does not have
-        sys.exit(f"rnnlab: {err}")
-    return settings_json(split_run_options(settings)[0])
+    settings = split_run_options(variant_config(wildcards))[0]
+    return settings_json(
+        {key: value for key, value in settings.items() if key not in PREDICTION_KEYS}
+    )
 
 
 def init_checkpoint(wildcards):
     """The checkpoint a variant starts from (init_from), as an input of its training job:
     variant:NAME is NAME's best.pt, so NAME trains first and retraining it makes this one
     stale; a path is an input as it is. None without init_from."""
-    value = resolve_variant(config, wildcards.variant).get("init_from")
+    value = variant_config(wildcards).get("init_from")
     return [init_from_path(value, MODELS_DIR)] if value else []
 
 
 def train_gpus(wildcards):
     """GPUs for one training job: the config's, none for a variant that trains on the CPU."""
-    device = resolve_variant(config, wildcards.variant)["device"]
+    device = variant_config(wildcards)["device"]
     return 0 if device == "cpu" else config["resources"]["gpu"]
+
+
+def variant_prefixes(wildcards):
+    """One variant's prefixes as JSON, for its predict job."""
+    return json.dumps(variant_config(wildcards)["prefixes"])
+
+
+def variant_num_preds(wildcards):
+    """How many tokens one variant's predict job generates after each prefix."""
+    return variant_config(wildcards)["num_preds"]
 
 
 def run_options(wildcards, output):
@@ -113,7 +133,7 @@ def run_options(wildcards, output):
     interval, CUDA graphs, device), as JSON. A params function that takes ``output`` counts for
     Snakemake as derived from the outputs, so it is left out of the params that rerun a job;
     jobs on a cluster node compute it again from the same config."""
-    return json.dumps(split_run_options(resolve_variant(config, wildcards.variant))[1])
+    return json.dumps(split_run_options(variant_config(wildcards))[1])
 
 
 def model_outputs(name):

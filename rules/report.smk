@@ -1,6 +1,7 @@
 rule report:
     input:
         model_outputs("metrics.json"),
+        model_outputs("predictions.json"),
     output:
         report_outputs(),
     log:

@@ -70,6 +70,13 @@ def cmd_train(args: argparse.Namespace) -> None:
     train(settings, args.data, args.out, threads=args.threads, progress=not args.quiet)
 
 
+def cmd_predict(args: argparse.Namespace) -> None:
+    from rnnlab.predict import parse_prefixes, predict
+
+    predict(args.checkpoint, parse_prefixes(args.prefixes), args.num_preds, args.out)
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
 def _json_argument(flag: str, text: str | None):
     import json
 
@@ -190,6 +197,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--threads", type=int, help="torch intra-op threads")
     sub.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     sub.set_defaults(func=cmd_train)
+
+    sub = commands.add_parser(
+        "predict", help="greedy text after each prefix from a checkpoint, as JSON",
+        description="Greedy text (the textbook's predict_ch8) after each prefix from a "
+                    "checkpoint's model, written as JSON {prefix: text}.",
+        **_example("rnnlab predict --checkpoint results/models/lstm_deep/best.pt "
+                   "--prefixes '[\"time traveller\"]' \\",
+                   "    --num-preds 50 --out results/models/lstm_deep/predictions.json"))
+    sub.add_argument("--checkpoint", required=True, help="best.pt (or checkpoint.pt)")
+    sub.add_argument("--prefixes", required=True, metavar="JSON",
+                     help="the prefixes as a JSON list of texts")
+    sub.add_argument("--num-preds", type=int, default=50, help="tokens after each prefix (50)")
+    sub.add_argument("--out", required=True, help="the predictions.json to write")
+    sub.set_defaults(func=cmd_predict)
 
     sub = commands.add_parser(
         "report", help="compare the trained variants",

@@ -20,7 +20,8 @@ STAGE_CODE = {
     "data": ("data.py", "preprocess.py"),  # the texts' SHA-1s fix what download writes
     "train": ("train.py", "step.py", "resume.py", "models.py", "cells.py", "dropout.py",
               "data.py", "checkpoint.py", "plots.py", "generate.py"),
-    "predict": ("generate.py", "models.py", "cells.py", "dropout.py", "checkpoint.py"),
+    "predict": ("predict.py", "generate.py", "models.py", "cells.py", "dropout.py",
+                "checkpoint.py"),
     "report": ("report", "plots.py"),
 }
 # The rest of the package, which no stage's result depends on (tests/test_provenance.py checks

@@ -89,7 +89,7 @@ def test_editing_one_variant_reruns_only_it_and_the_report(lab, tmp_path):
     edit_config(project, lambda c: c["variants"]["gru_deep"].update(lr=1.5))
     result = snakemake(project, "-n")
     assert result.returncode == 0, result.stderr
-    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 1, "predict": 1, "report": 1, "all": 1}
     assert "results/models/gru_deep/metrics.json" in result.stdout
     assert "results/models/lstm_deep/metrics.json" not in result.stdout.split("rule report")[0]
 
@@ -169,7 +169,7 @@ def test_changing_one_sweep_value_reruns_only_that_variant(sweep_project, tmp_pa
     edit_config(project, lambda c: c["sweeps"]["seeds"]["grid"].update(seed=[1, 3]))
     result = snakemake(project, "-n")
     assert result.returncode == 0, result.stderr
-    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 1, "predict": 1, "report": 1, "all": 1}
     trained = result.stdout.split("rule report")[0]
     assert "results/models/tiny--seed-3/metrics.json" in trained
     assert "tiny--seed-1/" not in trained and "models/tiny/" not in trained
@@ -207,7 +207,7 @@ def test_a_changed_value_in_another_file_reruns_its_variant(lab, tmp_path):
     mine = tmp_path / "mine.yaml"
     mine.write_text("variants: {rnn_deep: {lr: 0.5}}\n")
     result = snakemake(project, "-n", "-p", "--configfile", str(mine))
-    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 1, "predict": 1, "report": 1, "all": 1}
     assert ['"lr":0.5' in cmd and '"variant":"rnn_deep"' in cmd
             for cmd in shell_commands(result) if cmd.startswith("rnnlab train")] == [True]
 
@@ -251,7 +251,7 @@ def test_run_narrows_the_lab(lab, tmp_path):
     mine = tmp_path / "two.yaml"
     mine.write_text("run: [lstm_deep, gru_deep]\ntraining: {seed: 1}\n")
     result = snakemake(project, "-n", "-p", "--configfile", str(mine))
-    assert scheduled(result) == {"train": 2, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 2, "predict": 2, "report": 1, "all": 1}
     report = [cmd for cmd in shell_commands(result) if cmd.startswith("rnnlab report")]
     assert "--variants gru_deep lstm_deep --out" in report[0]
 
@@ -272,8 +272,8 @@ def test_quick_preset_dry_run(project_root, tmp_path):
     project = copy_project(project_root, tmp_path)
     result = snakemake(project, "-n", "-p", "--configfile", "workflow/presets/quick.yaml")
     assert result.returncode == 0, result.stderr
-    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 10, "report": 1,
-                                 "all": 1}
+    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 10, "predict": 10,
+                                 "report": 1, "all": 1}
     trains = [cmd for cmd in shell_commands(result) if cmd.startswith("rnnlab train")]
     assert all('"epochs":20' in cmd and "results/quick/models/" in cmd for cmd in trains)
 
@@ -284,8 +284,8 @@ def test_words_preset_dry_run(project_root, tmp_path):
     project = copy_project(project_root, tmp_path)
     result = snakemake(project, "-n", "-p", "--configfile", "workflow/presets/words.yaml")
     assert result.returncode == 0, result.stderr
-    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 3, "report": 1,
-                                 "all": 1}
+    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 3, "predict": 3,
+                                 "report": 1, "all": 1}
     commands = shell_commands(result)
     assert any("--token word --min-freq 3 --out results/words/data" in cmd for cmd in commands)
     trains = [cmd for cmd in commands if cmd.startswith("rnnlab train")]
@@ -348,5 +348,5 @@ def test_run_takes_one_name_on_the_command_line(project_root, tmp_path):
     project = copy_project(project_root, tmp_path)
     result = snakemake(project, "-n", "--config", "run=lstm_deep")
     assert result.returncode == 0, result.stderr
-    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 1, "report": 1,
-                                 "all": 1}
+    assert scheduled(result) == {"download": 1, "preprocess": 1, "train": 1, "predict": 1,
+                                 "report": 1, "all": 1}

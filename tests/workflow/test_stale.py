@@ -83,7 +83,7 @@ def test_a_training_code_edit_plans_every_training_job_and_the_report(built):
     edit(src / "rnnlab/models.py", "\ndef ", "\nMODEL_CODE_EDITED = True\n\n\ndef ")
     result = run(project, src, "-n")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert scheduled(result) == {"train": 3, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 3, "predict": 3, "report": 1, "all": 1}
     assert "Params have changed since last execution" in result.stdout
     assert "rnnlab train code" in result.stdout
 
@@ -103,7 +103,8 @@ def test_a_preprocessing_code_edit_plans_the_whole_chain_but_the_download(built)
     project, src = built
     edit(src / "rnnlab/data.py", "\ndef ", "\nDATA_CODE_EDITED = True\n\n\ndef ")
     result = run(project, src, "-n")
-    assert scheduled(result) == {"preprocess": 1, "train": 3, "report": 1, "all": 1}
+    assert scheduled(result) == {"preprocess": 1, "train": 3, "predict": 3, "report": 1,
+                                 "all": 1}
 
 
 def test_comments_and_docstrings_plan_nothing(built):
@@ -158,10 +159,30 @@ def test_retraining_the_source_retrains_the_variant_started_from_it(built):
     project, src = built
     edit_config(project, lambda c: c["variants"]["small"].update(lr=2))
     result = run(project, src, "-n")
-    assert scheduled(result) == {"train": 2, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 2, "predict": 2, "report": 1, "all": 1}
     assert "results/models/warm/metrics.json" in result.stdout.split("rule report")[0]
     edit_config(project, lambda c: c["variants"]["small"].update(lr=1))
     edit_config(project, lambda c: c["variants"]["gated"].update(lr=2))
     result = run(project, src, "-n")
-    assert scheduled(result) == {"train": 1, "report": 1, "all": 1}
+    assert scheduled(result) == {"train": 1, "predict": 1, "report": 1, "all": 1}
     assert "models/warm/" not in result.stdout.split("rule report")[0]
+
+
+def test_greedy_text_is_its_own_stage(tiny):
+    """Each variant's predictions.json holds the greedy text after each prefix, and the report
+    shows it."""
+    project, _ = tiny
+    predictions = json.loads((project / "results/models/gated/predictions.json").read_text())
+    assert list(predictions) == ["time traveller", "traveller"]
+    assert all(text.startswith(prefix) and len(text) == len(prefix) + 5
+               for prefix, text in predictions.items())
+    assert predictions["time traveller"] in (project / "results/report/comparison.md").read_text()
+
+
+def test_new_prefixes_rerun_predictions_and_the_report_only(built):
+    """New prefixes or another length plan every predict job and the report, no training."""
+    project, src = built
+    edit_config(project, lambda c: c["training"].update(prefixes=["the time"], num_preds=20))
+    result = run(project, src, "-n")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert scheduled(result) == {"predict": 3, "report": 1, "all": 1}

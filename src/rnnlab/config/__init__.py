@@ -14,6 +14,7 @@ from rnnlab.config.load import (
 )
 from rnnlab.config.overrides import coerce_overrides
 from rnnlab.config.resolve import (
+    PREDICTION_KEYS,
     RUN_ONLY_KEYS,
     canonical,
     resolve_variant,
@@ -39,11 +40,11 @@ from rnnlab.config.sweeps import (
     value_text,
 )
 
-__all__ = ["DATA_SPLIT_KEYS", "MODEL_KEYS", "RUN_ONLY_KEYS", "SEPARATOR", "SETTINGS_DATA_KEYS",
-           "add_sweep_variants", "canonical", "check_bounds", "check_init_from",
-           "check_plain_files", "check_schema", "check_tied", "coerce_overrides",
-           "expand_sweeps", "init_from_path", "init_from_variant", "load_config", "load_schema",
-           "merge",
+__all__ = ["DATA_SPLIT_KEYS", "MODEL_KEYS", "PREDICTION_KEYS", "RUN_ONLY_KEYS", "SEPARATOR",
+           "SETTINGS_DATA_KEYS", "add_sweep_variants", "canonical", "check_bounds",
+           "check_init_from", "check_plain_files", "check_schema", "check_tied",
+           "coerce_overrides", "expand_sweeps", "init_from_path", "init_from_variant",
+           "load_config", "load_schema", "merge",
            "resolve_variant", "run_options_from_json", "selected_variants",
            "settings_from_json", "settings_json", "split_name", "split_run_options",
            "sweepable_keys", "validate_config", "value_text"]

@@ -24,6 +24,8 @@ EXACT_FLOATS = 2**53  # integral floats up to this are ints in the settings
 # settings JSON (rnnlab train --run-options), so changing them retrains nothing, and replicates
 # that differ in them are one group in the report.
 RUN_ONLY_KEYS = ("checkpoint_every", "cuda_graph", "device")
+# Settings of the predict stage (greedy text from best.pt), not of the training job.
+PREDICTION_KEYS = ("prefixes", "num_preds")
 
 
 @cache

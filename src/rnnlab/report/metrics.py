@@ -12,6 +12,7 @@ from rnnlab.config.sweeps import split_name
 from rnnlab.errors import DataError
 
 METRICS_FILE = "metrics.json"
+PREDICTIONS_FILE = "predictions.json"  # rnnlab predict's greedy text, beside metrics.json
 TEXT_KEYS = ("variant", "cell", "impl", "device")
 NUMBER_KEYS = ("layers", "hidden", "lr", "epochs", "num_params", "train_perplexity",
                "train_seconds", "tokens_per_second")
@@ -78,6 +79,12 @@ def read_metrics(path: str | Path) -> dict:
     missing = [k for k in (*TEXT_KEYS, *NUMBER_KEYS, "history") if k not in metrics]
     if missing:
         raise DataError(f"{str(path)!r} lacks the key(s) {', '.join(missing)}")
+    predictions = path.parent / PREDICTIONS_FILE
+    if predictions.exists():
+        try:
+            metrics["predictions"] = json.loads(predictions.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as err:
+            raise DataError(f"cannot read {str(predictions)!r}: {err}") from err
     problems = _problems(metrics)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
