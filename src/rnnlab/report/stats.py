@@ -18,17 +18,16 @@ RESULT_KEYS = ("train_perplexity", "best_val_perplexity", "test_perplexity",
                "tokens_per_second")
 # Results only some runs have (a test split): summarised only where a run has them.
 OPTIONAL_RESULT_KEYS = ("test_perplexity",)
-SEED_SEGMENT = "seed-"
 SIGNIFICANCE = 0.05
 
 
 def group_name(variant: str) -> str:
     """The variant name with any ``--seed-<value>`` segment removed: gru_deep--seed-3 ->
     gru_deep, rnn_scratch--hidden-64--seed-2 -> rnn_scratch--hidden-64."""
-    from rnnlab.config.sweeps import join_name, split_name
+    from rnnlab.config.sweeps import join_name, segment_key, split_name
 
     base, segments = split_name(variant)
-    return join_name(base, (s for s in segments if not s.startswith(SEED_SEGMENT)))
+    return join_name(base, (s for s in segments if segment_key(s) != "seed"))
 
 
 # Settings that say where and how a job runs, not what it computes: replicates that differ in
