@@ -98,3 +98,43 @@ def test_cli_export_bad_checkpoint_is_one_line(tmp_path, content, needle):
     assert result.stderr.count("\n") == 1 and needle in result.stderr
     assert result.stderr.startswith("rnnlab export: error:")
     assert not (tmp_path / "m.onnx").exists()
+
+
+@pytest.mark.parametrize("cell, impl, options", [
+    ("lstm", "torch", {}), ("lstm", "scratch", {"embedding": HID, "tied": True}),
+    ("gru", "scratch", {"reset_after": True}), ("gru", "torch", {}),
+    ("lstm", "torch", {"embedding": 5, "dropout": 0.5, "dropout_kind": "locked"}),
+])
+def test_onnx_sequence_equals_pytorch(tmp_path, cell, impl, options):
+    """The --sequence graph scores whole sequences of any length and batch in one call:
+    onnxruntime's logits (batch, steps, vocab) and final state equal the model's."""
+    model = _checkpoint(tmp_path / "best.pt", cell, impl, **options)
+    result = rnnlab("export", "--checkpoint", tmp_path / "best.pt", "--out",
+                    tmp_path / "seq.onnx", "--sequence")
+    assert result.returncode == 0, result.stderr
+    session = onnxruntime.InferenceSession(str(tmp_path / "seq.onnx"),
+                                           providers=["CPUExecutionProvider"])
+    names = state_names(cell)
+    g = torch.Generator().manual_seed(1)
+    for batch, steps in [(3, 7), (1, 1), (4, 2)]:
+        tokens = torch.randint(0, len(VOCAB), (batch, steps), generator=g)
+        state = tuple(torch.randn(LAYERS, batch, HID, generator=g) for _ in names)
+        out = session.run(None, {"tokens": tokens.numpy(),
+                                 **{n: s.numpy() for n, s in zip(names, state, strict=True)}})
+        with torch.no_grad():
+            logits, final = model(tokens, state)
+        expected = [logits.view(steps, batch, -1).transpose(0, 1), *final]
+        for a, b in zip(expected, out, strict=True):
+            np.testing.assert_allclose(b, a.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("cell, options, needle", [
+    ("gru", {}, "textbook GRU"), ("rnn", {}, "rnn cells have no sequence export")])
+def test_no_sequence_export_without_dynamic_steps(tmp_path, cell, options, needle):
+    """A textbook GRU (no torch.nn twin) and rnn cells (unrolled by the exporter) are refused
+    in one line, and no file is left."""
+    _checkpoint(tmp_path / "best.pt", cell, "scratch", **options)
+    result = rnnlab("export", "--checkpoint", tmp_path / "best.pt", "--out",
+                    tmp_path / "seq.onnx", "--sequence")
+    assert result.returncode == 1 and needle in result.stderr
+    assert result.stderr.count("\n") == 1 and not (tmp_path / "seq.onnx").exists()

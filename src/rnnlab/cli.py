@@ -120,7 +120,7 @@ def cmd_generate(args: argparse.Namespace) -> None:
 def cmd_export(args: argparse.Namespace) -> None:
     from rnnlab.export import export_checkpoint
 
-    path = export_checkpoint(args.checkpoint, args.out)
+    path = export_checkpoint(args.checkpoint, args.out, sequence=args.sequence)
     print(f"wrote {path}", file=sys.stderr)
 
 
@@ -256,13 +256,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub.set_defaults(func=cmd_generate)
 
     sub = commands.add_parser(
-        "export", help="write one step of a checkpoint's model as ONNX",
+        "export", help="write one step (or a whole sequence) of a checkpoint's model as ONNX",
         description="Write one step of a checkpoint's model (tokens and state in, logits and "
-                    "state out) as ONNX.",
+                    "state out), or with --sequence a whole sequence of tokens, as ONNX.",
         **_example("rnnlab export --checkpoint results/models/lstm_deep/best.pt "
                    "--out lstm_deep.onnx"))
     sub.add_argument("--checkpoint", required=True, help="a checkpoint.pt or best.pt")
     sub.add_argument("--out", required=True, help="the .onnx file to write")
+    sub.add_argument("--sequence", action="store_true",
+                     help="tokens (batch, steps) in, logits (batch, steps, vocab) out")
     sub.set_defaults(func=cmd_export)
     return parser
 

@@ -28,9 +28,9 @@ from rnnlab.dropout import check_dropout, drop
 CELLS = ("rnn", "gru", "lstm")
 IMPLS = ("scratch", "torch")
 _GATES = {"rnn": 1, "gru": 3, "lstm": 4}
-# Scratch gate block k holds torch's gate block _TORCH_GATE[cell][k]. Scratch LSTM uses the
+# Scratch gate block k holds torch's gate block TORCH_GATE[cell][k]. Scratch LSTM uses the
 # textbook order (input, forget, output, candidate); torch uses (i, f, g=candidate, o).
-_TORCH_GATE = {"rnn": (0,), "gru": (0, 1, 2), "lstm": (0, 1, 3, 2)}
+TORCH_GATE = {"rnn": (0,), "gru": (0, 1, 2), "lstm": (0, 1, 3, 2)}
 _TORCH_CLASS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
 # A learned embedding starts as U(-0.1, 0.1) in both impls, as in PyTorch's word_language_model
 # (N(0, 0.01²) embeddings times N(0, 0.01²) input weights would leave almost no input signal).
@@ -297,7 +297,7 @@ class ScratchRNNModel(_RNNModelBase):
         if self.cell == "gru" and not self.options["reset_after"]:
             raise ValueError("cannot load torch.nn.GRU weights into a textbook GRU: only "
                              "reset_after=True matches torch.nn.GRU")
-        h, order = self.hidden, _TORCH_GATE[self.cell]
+        h, order = self.hidden, TORCH_GATE[self.cell]
 
         def gates(t):  # reorder torch's gate blocks (rows) into the scratch order
             return torch.cat([t[k * h:(k + 1) * h] for k in order])
