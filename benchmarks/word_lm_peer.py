@@ -1,0 +1,151 @@
+"""rnnlab against PyTorch's word_language_model on the same three files and settings.
+
+    python benchmarks/word_lm_peer.py PEER_DIR [--data DIR] [--seeds 3] [--dropout 0 0.5]
+        [--epochs 6] [--threads 1]
+
+PEER_DIR is a checkout of pytorch/examples' ``word_language_model`` (BSD-3; its main.py is run
+as it is). DIR holds ``train.txt``, ``valid.txt`` and ``test.txt``; without ``--data`` they are
+built from the lab's bundled text: its lines, in order, 80 % / 10 % / 10 %. Both train the
+peer's settings (2-layer LSTM, emsize = nhid = 100, tied, lr 20, clip 0.25, bptt 35, batch 20,
+held-out and test batch 10, lr / 4 when held-out loss does not improve) for each seed and
+dropout, the two taking turns so that a change in the machine's load hits both alike. Prints
+each run's test perplexity and wall time, then per dropout the mean test perplexity with a 95 %
+interval (t distribution) and the ratio of the whole runs' seconds per epoch (the peer's over
+rnnlab's: above 1 means rnnlab is faster). Each run is a fresh process on ``--threads`` threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from scipy import stats as scipy_stats
+
+from rnnlab.download import bundled_corpus
+
+SPLITS = ("train", "valid", "test")
+SETTINGS = {"emsize": 100, "nhid": 100, "nlayers": 2, "lr": 20, "clip": 0.25, "bptt": 35,
+            "batch_size": 20}
+
+
+def build_corpus(folder: Path) -> Path:
+    """The lab's text as three files of whole lines: 80 % train, 10 % valid, 10 % test."""
+    lines = bundled_corpus().read_text("utf-8").splitlines(keepends=True)
+    cut1, cut2 = int(len(lines) * 0.8), int(len(lines) * 0.9)
+    for split, part in zip(SPLITS, (lines[:cut1], lines[cut1:cut2], lines[cut2:]), strict=True):
+        (folder / f"{split}.txt").write_text("".join(part), encoding="utf-8")
+    return folder
+
+
+def run_peer(peer: Path, data: Path, work: Path, seed: int, dropout: float, epochs: int,
+             env: dict) -> tuple[float, float, float]:
+    """word_language_model's main.py: (test perplexity, wall seconds, seconds of its epochs,
+    held-out evaluation included)."""
+    s = SETTINGS
+    command = [sys.executable, str(peer / "main.py"), "--data", str(data), "--model", "LSTM",
+               "--emsize", str(s["emsize"]), "--nhid", str(s["nhid"]),
+               "--nlayers", str(s["nlayers"]), "--lr", str(s["lr"]), "--clip", str(s["clip"]),
+               "--epochs", str(epochs), "--batch_size", str(s["batch_size"]),
+               "--bptt", str(s["bptt"]), "--dropout", str(dropout), "--tied",
+               "--seed", str(seed), "--save", str(work / "peer.pt")]
+    start = time.perf_counter()
+    out = subprocess.run(command, cwd=peer, capture_output=True, text=True, env=env, check=True)
+    seconds = time.perf_counter() - start
+    epochs_seconds = sum(map(float, re.findall(r"time:\s+([\d.]+)s", out.stdout)))
+    return float(re.search(r"test ppl\s+([\d.]+)", out.stdout).group(1)), seconds, epochs_seconds
+
+
+def rnnlab_config(data: Path, seed: int, dropout: float, epochs: int) -> dict:
+    """The same model and schedule as an rnnlab config."""
+    s = SETTINGS
+    files = {split: {"url": str(data / f"{split}.txt"), "sha1": "0" * 40} for split in SPLITS}
+    return {
+        "data": {"files": files, "token": "whitespace"},
+        "training": {"batch_size": s["batch_size"], "num_steps": s["bptt"], "epochs": epochs,
+                     "clip": s["clip"], "seed": seed, "eval_every": 1, "eval_batch_size": 10,
+                     "anneal": 4, "checkpoint_every": epochs, "prefixes": [], "num_preds": 0,
+                     "device": "cpu"},
+        "variants": {"peer": {"cell": "lstm", "impl": "torch", "layers": s["nlayers"],
+                              "hidden": s["nhid"], "embedding": s["emsize"], "tied": True,
+                              "dropout": dropout, "lr": s["lr"]}},
+    }
+
+
+def run_rnnlab(data_dir: Path, data: Path, work: Path, seed: int, dropout: float,
+               epochs: int, threads: int, env: dict) -> tuple[float, float, float]:
+    """``rnnlab train`` on the preprocessed files: (test perplexity, wall seconds, seconds from
+    the first epoch's start to the last one's end, held-out evaluations included)."""
+    config = work / "config.yaml"
+    config.write_text(yaml.safe_dump(rnnlab_config(data, seed, dropout, epochs)))
+    out = work / f"rnnlab-{seed}-{dropout}"
+    command = [sys.executable, "-m", "rnnlab.cli", "train", "--config", str(config), "--variant",
+               "peer", "--data", str(data_dir), "--out", str(out), "--threads", str(threads),
+               "--quiet"]
+    start = time.perf_counter()
+    subprocess.run(command, capture_output=True, text=True, env=env, check=True)
+    seconds = time.perf_counter() - start
+    metrics = yaml.safe_load((out / "metrics.json").read_text())
+    return (metrics["test_perplexity"], seconds,
+            metrics["train_ended"] - metrics["train_started"])
+
+
+def interval(values: list[float]) -> str:
+    """mean ± half-width of the 95 % t interval."""
+    mean = statistics.mean(values)
+    if len(values) < 2:
+        return f"{mean:.1f}"
+    half = scipy_stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
+    return f"{mean:.1f} ± {half:.1f}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("peer", type=Path, help="a word_language_model checkout")
+    parser.add_argument("--data", type=Path, help="folder of train.txt, valid.txt, test.txt")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--dropout", type=float, nargs="+", default=[0.0, 0.5])
+    parser.add_argument("--epochs", type=int, default=6)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
+           "MKL_NUM_THREADS": str(args.threads)}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        data = args.data or build_corpus(Path(tmp))
+        data_dir = work / "rnnlab-data"
+        subprocess.run([sys.executable, "-m", "rnnlab.cli", "preprocess", "--files",
+                        *(str(data / f"{split}.txt") for split in SPLITS), "--token",
+                        "whitespace", "--out", str(data_dir)], check=True, env=env)
+        results = {}
+        for dropout in args.dropout:
+            for seed in range(1, args.seeds + 1):
+                for name in (("peer", "rnnlab") if seed % 2 else ("rnnlab", "peer")):
+                    if name == "peer":  # the two take turns going first
+                        ppl, seconds, loop = run_peer(args.peer.resolve(), data.resolve(), work,
+                                                      seed, dropout, args.epochs, env)
+                    else:
+                        ppl, seconds, loop = run_rnnlab(data_dir, data, work, seed, dropout,
+                                                        args.epochs, args.threads, env)
+                    results.setdefault((dropout, name), []).append((ppl, seconds, loop))
+                    print(f"dropout {dropout} seed {seed} {name}: test perplexity {ppl:.2f}, "
+                          f"{seconds:.1f} s in all, {loop:.1f} s of epochs", flush=True)
+        for dropout in args.dropout:
+            peer, mine = results[(dropout, "peer")], results[(dropout, "rnnlab")]
+            whole = sum(r[1] for r in peer) / sum(r[1] for r in mine)
+            epochs = sum(r[2] for r in peer) / sum(r[2] for r in mine)
+            change = statistics.mean(r[0] for r in mine) / statistics.mean(r[0] for r in peer)
+            print(f"dropout {dropout}: test perplexity peer {interval([r[0] for r in peer])}, "
+                  f"rnnlab {interval([r[0] for r in mine])} ({change - 1:+.1%}); speed rnnlab "
+                  f"/ peer: epochs {epochs:.2f}x, whole runs {whole:.2f}x", flush=True)
+
+
+if __name__ == "__main__":
+    main()
