@@ -31,6 +31,7 @@ BAD_FILES = [
     (variant("a;rm -rf x"), "variants: variant name 'a;rm -rf x'"),
     (variant("x" * 300), "limit of 120 characters"),
     (variant("ab" * 25), "repeated 20 or more times"),
+    (variant("a" * 25 + "_" + "b" * 21), "repeated 20 or more times"),
     (variant("a--b c"), "variants: variant name 'a--b c'"),
     (TINY + "data: {name: \"corpus\\n\"}\n", "data.name"),
     (TINY + "data: {name: ../etc}\n", "data.name"),

@@ -21,7 +21,7 @@ VALUE_TEXT = re.compile(r"[A-Za-z0-9_.-]+")  # a swept value as a name writes it
 NAME = re.compile(rf"{WORD.pattern}(?:{SEPARATOR}{VALUE_TEXT.pattern})*")
 NAME_CHARS = 120
 SWEEP_NAME_CHARS = 64
-PERIODIC = re.compile(r"(.+?)\1{19,}")  # as Snakemake's PeriodicityDetector, at the end
+PERIODIC = re.compile(r"(.+)\1{19,}\Z")  # as Snakemake's PeriodicityDetector
 MAX_GENERATED = 10_000  # variants all sweeps together may generate: a job each
 
 
@@ -37,7 +37,7 @@ def check_name(name, key: str, generated: bool = True) -> None:
     if len(name) > NAME_CHARS:
         raise ConfigError(one_line(f"config key {key}: variant name {shown(name)} is longer "
                                    f"than the limit of {NAME_CHARS} characters"))
-    if PERIODIC.search(name) and PERIODIC.search(name).end() == len(name):
+    if PERIODIC.search(name):
         raise ConfigError(one_line(f"config key {key}: variant name {shown(name)} ends in one "
                                    "piece repeated 20 or more times, which Snakemake refuses"))
 
