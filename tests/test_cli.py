@@ -98,9 +98,9 @@ BAD = {
                         "--data", DATA, "--out", "{dir}/m"], "variants.gru.lr"),
     "train bad data.url": (["train", "--config", "{dir}/url.yaml", "--variant", "gru",
                             "--data", DATA, "--out", "{dir}/m"], "data.url: malformed URL"),
-    "train hidden beyond memory": (["train", "--config", "{dir}/huge.yaml", "--variant", "rnn",
-                                    "--data", DATA, "--out", "{dir}/m"],
-                                   "out of memory (400000000000000 bytes at once)"),
+    "train hidden beyond limit": (["train", "--config", "{dir}/huge.yaml", "--variant", "rnn",
+                                   "--data", DATA, "--out", "{dir}/m"],
+                                  "variants.rnn.hidden: 10000000 is over the limit of"),
     "train device": (["train", "--config", "{dir}/config.yaml", "--variant", "gru", "--data",
                       DATA, "--out", "{dir}/m", "--device", "tpu"], "invalid choice: 'tpu'"),
     "train truncated data": (["train", "--config", "{dir}/config.yaml", "--variant", "gru",
@@ -240,3 +240,17 @@ def test_generate_seed_at_the_bound_works(workspace, capsys):
                                  "--seed", str(2**63 - 1)], capsys)
     assert status == 0, err
     assert out.startswith("time") and len(out.rstrip("\n")) == len("time") + 3
+
+
+def test_a_failed_allocation_is_one_line():
+    """torch's own error for an allocation beyond memory becomes one line saying what to lower."""
+    import torch
+
+    from rnnlab.cli import _out_of_memory
+
+    with pytest.raises(RuntimeError) as failed:
+        torch.empty(2**50)  # 4 PiB: refused by the allocator before any page is touched
+    line = _out_of_memory(failed.value)
+    assert line.startswith("out of memory (4503599627370496 bytes at once)")
+    assert "smaller hidden" in line and "\n" not in line
+    assert _out_of_memory(RuntimeError("shape mismatch")) is None

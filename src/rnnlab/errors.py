@@ -42,7 +42,8 @@ class TrainingInterrupted(TrainingError):
         self.exit_code = 128 + signum
 
 
-LONG_WORD = 60  # a longer run of characters without a space is cut in error messages
+LONG_WORD = 160  # a longer run of characters without a space is cut in error messages (a
+# file path up to this length stays whole: the user needs it to act)
 MESSAGE_MAX = 400  # characters of an error message the command line prints at most
 
 
