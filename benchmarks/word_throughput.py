@@ -4,10 +4,10 @@
 
 Tokenizes the lab's bundled text into words (``--min-freq 0``, the default, keeps all 4580
 words, as a new user gets them), then times the training step (forward, backward, clip, SGD:
-``rnnlab.step.EagerStep``) of each model below on B sequential batches of 32 x 35 words. The
-models take turns, R rounds, so that a drift in the machine's load hits all alike; it prints
-the median and the best (least disturbed) tokens/second of each. The first step of each model
-is an untimed warm-up.
+``rnnlab.training.step.EagerStep``) of each model below on B sequential batches of 32 x 35
+words. The models take turns, R rounds, so that a drift in the machine's load hits all alike;
+it prints the median and the best (least disturbed) tokens/second of each. The first step of
+each model is an untimed warm-up.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import torch
 from rnnlab.data import Vocab, batches, build_corpus, read_lines, tokenize
 from rnnlab.download import bundled_corpus
 from rnnlab.models import build_model, num_params
-from rnnlab.step import SGD, EagerStep
+from rnnlab.training.step import SGD, EagerStep
 
 BATCH, STEPS = 32, 35
 

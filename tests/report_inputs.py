@@ -25,7 +25,7 @@ LAB = lab_variants()
 
 def fake_metrics(variant, *, start=25.0, end=1.2, val=4.0, tps=10_000.0, epochs=20,
                  sampling=None, predictions=None, started=None, **settings):
-    """A metrics.json as rnnlab.train writes it, with a geometric training curve. Each variant
+    """A metrics.json as rnnlab.training writes it, with a geometric training curve. Each variant
     trains alone (its own hour after 2026-01-01) unless ``started`` says otherwise."""
     cell, impl, layers, hidden, lr = LAB.get(variant, ("gru", "torch", 1, 64, 1))
     history, tokens = [], 8960

@@ -60,7 +60,8 @@ def test_a_resume_checkpoint_without_its_rng_state_is_ignored_with_a_note(tiny_d
     from helpers import tiny_config
 
     from rnnlab.config import resolve_variant, validate_config
-    from rnnlab.train import RESUME_FILE, train
+    from rnnlab.training import train
+    from rnnlab.training.resume import RESUME_FILE
 
     settings = resolve_variant(validate_config(tiny_config()), "gru", {"epochs": 1})
     fresh = train(settings, tiny_data, tmp_path / "fresh", progress=False)

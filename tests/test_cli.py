@@ -38,7 +38,7 @@ def workspace(tiny_data, tmp_path_factory):
     corpus = root / "short" / "corpus.int32"
     corpus.write_bytes(corpus.read_bytes()[:4000])
     from rnnlab.config import load_config, resolve_variant
-    from rnnlab.train import train
+    from rnnlab.training import train
 
     settings = resolve_variant(load_config(root / "config.yaml"), "gru", {"epochs": 1})
     train(settings, tiny_data, root / "model", progress=False)

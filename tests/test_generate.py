@@ -443,7 +443,7 @@ def test_cli_bad_input_is_one_line_error(cli_runs, case):
 def test_cli_on_a_checkpoint_trained_for_one_epoch(tmp_path):
     """preprocess + `rnnlab train` for 1 epoch, then `rnnlab generate` prints the same greedy
     text as the training job's own predictions in metrics.json."""
-    pytest.importorskip("rnnlab.train")
+    pytest.importorskip("rnnlab.training")
     from rnnlab.cli import main
     from rnnlab.preprocess import preprocess
 

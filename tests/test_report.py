@@ -13,8 +13,8 @@ from rnnlab.report import build_report
 
 
 def test_report_of_a_real_training_run(tiny_data, tmp_path):
-    """The report reads what rnnlab.train writes (one epoch of a tiny deep LSTM)."""
-    from rnnlab.train import train
+    """The report reads what rnnlab.training writes (one epoch of a tiny deep LSTM)."""
+    from rnnlab.training import train
 
     settings = resolve_variant(validate_config(tiny_config(epochs=1)), "lstm")
     metrics = train(settings, tiny_data, tmp_path / "models" / "lstm", progress=False)

@@ -38,14 +38,22 @@ def cmd_preprocess(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    from rnnlab.config import (
-        load_config,
-        resolve_variant,
-        run_options_from_json,
-        settings_from_json,
-    )
-    from rnnlab.errors import ConfigError, TrainingError
+    from rnnlab.errors import ConfigError, TrainingError, TrainingInterrupted
+    from rnnlab.interrupts import Interrupted, stop_signals_deferred
 
+    try:
+        # A Ctrl-C inside `import torch` can be swallowed there: record it, answer it after.
+        with stop_signals_deferred():
+            from rnnlab.config import (
+                load_config,
+                resolve_variant,
+                run_options_from_json,
+                settings_from_json,
+            )
+            from rnnlab.training import Settings, train
+    except Interrupted as interruption:
+        raise TrainingInterrupted(f"interrupted by {interruption} while starting, before "
+                                  "training: nothing was written", interruption.signum) from None
     overrides = {"epochs": args.epochs, "device": args.device}
     if args.settings is not None:  # what the pipeline passes: one variant's resolved settings
         if args.config or args.variant:
@@ -63,11 +71,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise TrainingError(f"--threads must be between 1 and this machine's {cpus} CPUs, "
                             f"got {shown}")
     from rnnlab.lifeline import watch_workflow
-    from rnnlab.train import train
 
     watch_workflow()  # a job Snakemake started stops when that Snakemake dies
-
-    train(settings, args.data, args.out, threads=args.threads, progress=not args.quiet)
+    train(Settings.from_dict(settings), args.data, args.out, threads=args.threads,
+          progress=not args.quiet)
 
 
 def cmd_predict(args: argparse.Namespace) -> None:

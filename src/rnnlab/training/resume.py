@@ -13,6 +13,7 @@ import torch
 from rnnlab.checkpoint import load_checkpoint, restore_rng_states
 from rnnlab.config import RUN_ONLY_KEYS
 from rnnlab.errors import CheckpointError, TrainingError
+from rnnlab.training.settings import Settings
 
 # The periodic checkpoint is not a declared output, so Snakemake leaves it in place when a job
 # fails or is killed; the next run of the job resumes from it. A finished run deletes it.
@@ -30,7 +31,7 @@ def data_fingerprint(corpus: torch.Tensor, vocab) -> str:
     return digest.hexdigest()
 
 
-def try_resume(path: Path, settings: dict, fingerprint: str, model, optimizer,
+def try_resume(path: Path, settings: Settings, fingerprint: str, model, optimizer,
                generator) -> dict | None:
     """Load the periodic checkpoint of an interrupted run of the same settings on the same data,
     if any; anything else is ignored with a one-line note."""
@@ -43,7 +44,7 @@ def try_resume(path: Path, settings: dict, fingerprint: str, model, optimizer,
         print(f"ignoring the resume checkpoint: {err}", file=sys.stderr)
         return None
     saved = {k: v for k, v in payload["settings"].items() if k not in RESUMABLE_CHANGES}
-    current = {k: v for k, v in settings.items() if k not in RESUMABLE_CHANGES}
+    current = {k: v for k, v in settings.to_dict().items() if k not in RESUMABLE_CHANGES}
     expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
     found = {k: tuple(v.shape) for k, v in payload["model_state"].items()}
     reason = None
@@ -54,8 +55,8 @@ def try_resume(path: Path, settings: dict, fingerprint: str, model, optimizer,
         reason = "it was trained on other data (the vocabulary or the corpus differ)"
     elif found != expected:
         reason = "its weights do not fit this model"
-    elif payload["epoch"] > settings["epochs"]:
-        reason = f"it is past the {settings['epochs']} epochs asked for"
+    elif payload["epoch"] > settings.epochs:
+        reason = f"it is past the {settings.epochs} epochs asked for"
     if reason:
         print(f"ignoring the resume checkpoint {path} (epoch {payload['epoch']}): {reason}",
               file=sys.stderr)

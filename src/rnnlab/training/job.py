@@ -1,6 +1,6 @@
 """What a training job does around its loop: it holds a lock on its output folder, so that a
-second job for the same folder stops at once instead of racing it, and it turns SIGTERM and
-SIGINT into an exception the loop answers by saving ``resume.pt``."""
+second job for the same folder stops at once instead of racing it, and it clears the
+temporaries a killed job left there. (Signals: rnnlab.interrupts.)"""
 
 from __future__ import annotations
 
@@ -8,9 +8,7 @@ import contextlib
 import datetime
 import fcntl
 import os
-import signal
 import socket
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +16,6 @@ from rnnlab.errors import TrainingError
 from rnnlab.fileio import is_rnnlab_temporary
 
 LOCK_FILE = ".rnnlab-train.lock"
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 @contextlib.contextmanager
@@ -62,37 +59,3 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     for path in stale:
         path.unlink(missing_ok=True)
     return stale
-
-
-class Interrupted(BaseException):
-    """SIGTERM or SIGINT arrived. A BaseException, like KeyboardInterrupt, so that no
-    ``except Exception`` on the way swallows it."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-@contextlib.contextmanager
-def stop_signals_raise() -> Iterator[None]:
-    """While the block runs, SIGTERM and SIGINT raise :class:`Interrupted` in the main thread.
-
-    After the first one both are ignored until the block ends: the job is already stopping,
-    and a second Ctrl-C would only cut short the save of ``resume.pt``. Outside the main thread
-    (where Python cannot install handlers) the block runs with the handlers as they are.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum, frame):
-        for number in STOP_SIGNALS:
-            signal.signal(number, signal.SIG_IGN)
-        raise Interrupted(signum)
-
-    previous = {number: signal.signal(number, handler) for number in STOP_SIGNALS}
-    try:
-        yield
-    finally:
-        for number, old in previous.items():
-            signal.signal(number, old)

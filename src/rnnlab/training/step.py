@@ -8,6 +8,8 @@ import copy
 import torch
 import torch.nn.functional as F
 
+from rnnlab.data import batches
+
 
 def clip_gradients(params: list[torch.Tensor], max_norm: float) -> None:
     """The textbook's ``grad_clipping``: scale all gradients by min(1, max_norm / ||g||), where
@@ -110,3 +112,17 @@ class GraphStep(EagerStep):
         self.graph.replay()
         # Clones, so the caller may keep them while the next replay overwrites the buffers.
         return self.loss.clone(), tuple(s.clone() for s in self.state_out)
+
+
+def make_step(model, optimizer: SGD, settings, device: torch.device, ids: torch.Tensor,
+              generator: torch.Generator) -> EagerStep:
+    """The eager step, or on CUDA (unless ``cuda_graph`` is off) the CUDA-graph step, captured
+    with a batch of the right shape (drawn from a copy of the generator, so the data order is
+    not disturbed)."""
+    if device.type != "cuda" or not settings.cuda_graph:
+        return EagerStep(model, optimizer, settings.clip)
+    probe = torch.Generator().manual_seed(0)
+    probe.set_state(generator.get_state())
+    X, Y = next(batches(ids, settings.batch_size, settings.num_steps, settings.sampling, probe))
+    state = model.begin_state(settings.batch_size, device)
+    return GraphStep(model, optimizer, settings.clip, X, Y, state)

@@ -1,0 +1,11 @@
+"""Training one variant: ``train`` (the loop, rnnlab.training.loop) and its ``Settings``.
+
+Modules: settings (what the job is given), setup (what it holds fixed while it runs), state
+(what it carries across a restart), epoch (one pass and the held-out perplexity), step (one
+minibatch step, eager or as a CUDA graph), resume, job (the folder lock), observers
+(history.csv and progress) and outputs (checkpoints, metrics.json, the curve)."""
+
+from rnnlab.training.loop import train
+from rnnlab.training.settings import KEYS, Settings
+
+__all__ = ["KEYS", "Settings", "train"]
