@@ -26,8 +26,10 @@ def settings_for(variant="gru", overrides=None, **training) -> Settings:
 
 
 def without_timing(metrics):
-    """Metrics with the wall-clock fields removed (they differ between any two runs)."""
-    clean = {k: v for k, v in metrics.items() if k not in TIMING_KEYS}
+    """Metrics with the wall-clock fields removed (they differ between any two runs), and the
+    checkout's state (an edit between two runs changes git_dirty, not what they computed)."""
+    clean = {k: v for k, v in metrics.items()
+             if k not in (*TIMING_KEYS, "git_commit", "git_dirty")}
     clean["history"] = [{k: v for k, v in row.items() if k not in TIMING_KEYS}
                         for row in metrics["history"]]
     return clean
