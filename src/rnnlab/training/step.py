@@ -13,7 +13,9 @@ from rnnlab.data import batches
 
 def clip_gradients(params: list[torch.Tensor], max_norm: float) -> None:
     """The textbook's ``grad_clipping``: scale all gradients by min(1, max_norm / ||g||), where
-    ||g|| is the norm over all parameters together. Done on the device, without a host sync."""
+    ||g|| is the norm over all parameters together. Done on the device, without a host sync.
+    Not torch.nn.utils.clip_grad_norm_(foreach=True): it divides by ||g|| + 1e-6, not the
+    textbook's ||g||, and took 1.5x as long per call on the CPU (BENCHMARKS.md)."""
     grads = [p.grad for p in params if p.grad is not None]
     norm = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
     torch._foreach_mul_(grads, (max_norm / norm).clamp(max=1.0))
