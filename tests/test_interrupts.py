@@ -75,10 +75,11 @@ def test_ctrl_c_while_importing_torch_stops_the_job(tiny_data, tmp_path):
 def test_sigterm_after_the_last_epoch_says_so(tiny_data, tmp_path):
     """SIGTERM while a 2-epoch job writes its results says 'after its last epoch (2)', not
     'during epoch 3', and keeps resume.pt of epoch 2 (a rerun then only writes the results)."""
-    # 200,000 predicted characters make writing the results take a minute: time for the signal
-    # even on a busy machine; the job stops as soon as the signal arrives.
+    # Ten prefixes of 10,000 predicted characters each make writing the results take most of a
+    # minute: time for the signal even on a busy machine; the job stops as soon as it arrives.
     config_path = write_config(tmp_path / "config.yaml",
-                               tiny_config(epochs=2, num_preds=200_000, checkpoint_every=1000))
+                               tiny_config(epochs=2, num_preds=10_000, checkpoint_every=1000,
+                                           prefixes=list("abcdefghij")))
     out = tmp_path / "out"
     proc = start_training(config_path, tiny_data, out)
     for line in proc.stderr:
