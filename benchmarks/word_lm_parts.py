@@ -26,8 +26,8 @@ from torch import nn
 from rnnlab.checkpoint import save_checkpoint
 from rnnlab.data import load_data, sequential_batches, split_data
 from rnnlab.models import build_model
-from rnnlab.step import SGD, EagerStep
-from rnnlab.train import evaluate
+from rnnlab.training.epoch import evaluate
+from rnnlab.training.step import SGD, EagerStep
 
 BATCH, STEPS, EVAL_ROWS, HIDDEN = 20, 35, 10, 100
 
