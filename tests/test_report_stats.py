@@ -33,6 +33,27 @@ def test_groups_join_only_variants_that_differ_in_seed_alone():
     assert stats.has_replicates(runs) and not stats.has_replicates([runs[0], runs[3]])
 
 
+@pytest.mark.parametrize("key, value, together", [
+    ("test_tokens", 2000, False), ("eval_batch_size", 10, False), ("dropout", 0.5, False),
+    ("device", "cuda", True), ("cuda_graph", False, True), ("checkpoint_every", 7, True),
+])
+def test_groups_split_on_what_a_job_computes(key, value, together):
+    """A seed whose settings differ in a key that shapes its result is a group of its own; one
+    that differs only in where and how it ran joins its base."""
+    base, seed = seeds("gru_deep", [1.0, 1.1])
+    groups = stats.replicate_groups([base, {**seed, key: value}])
+    assert [g.n for g in groups] == ([2] if together else [1, 1])
+
+
+def test_setting_keys_are_the_training_settings_that_shape_a_result():
+    """The grouping keys are rnnlab.training.Settings' fields but the name, the seed and the
+    keys that only say where and how a job runs."""
+    from rnnlab.config import RUN_ONLY_KEYS
+    from rnnlab.training import KEYS
+
+    assert stats.setting_keys() == set(KEYS) - {"variant", "seed", *RUN_ONLY_KEYS}
+
+
 def test_summary_and_welch_against_hand_computed_values():
     """[1, 2, 3, 4]: mean 2.5, sample sd sqrt(5/3), 95% CI half-width t(0.975, 3) = 3.182 times
     sd / 2. Welch on [1, 2, 3] vs [4, 5, 6, 7]: t = -3.5 / sqrt(1/3 + (5/3)/4) = -4.04 with

@@ -38,15 +38,12 @@ HOW_IT_RUNS = frozenset(RUN_ONLY_KEYS)
 
 @cache
 def setting_keys() -> frozenset:
-    """The keys of a variant's settings in metrics.json that decide what it computes: every
-    training and variant key of the config schema and the data split, but not the seed nor
-    those of HOW_IT_RUNS."""
-    from rnnlab.config import DATA_SPLIT_KEYS, load_schema
+    """The keys of a variant's settings (metrics.json or resolved config) that decide what it
+    computes: the fields of rnnlab.training.Settings but its name, the seed and those of
+    HOW_IT_RUNS."""
+    from rnnlab.training.settings import KEYS
 
-    definitions = load_schema()["$defs"]
-    keys = {*definitions["training_keys"]["properties"], *definitions["variant"]["properties"],
-            *DATA_SPLIT_KEYS}
-    return frozenset(keys - {"seed"} - HOW_IT_RUNS)
+    return frozenset(KEYS) - {"variant", "seed"} - HOW_IT_RUNS
 
 
 def same_settings(a: dict, b: dict) -> bool:
