@@ -107,13 +107,14 @@ def test_a_new_config_leaves_no_file_of_the_old_report(seeds_run, tmp_path):
 
 
 def test_a_replicate_trained_on_a_gpu_node_joins_its_group(seeds_run, tmp_path):
-    """A seed whose metrics.json says it trained on CUDA (as on a GPU node) is one group with
-    its sibling: the report writes the replicates.csv the rule promised."""
+    """A seed whose metrics.json says it trained on CUDA (as on a GPU node, with device: auto)
+    is one group with its sibling: the report writes the replicates.csv the rule promised."""
     project = built_copy(seeds_run, tmp_path)
     path = project / "results/quick/models/gru_deep--seed-7/metrics.json"
     metrics = json.loads(path.read_text())
-    path.write_text(json.dumps({**metrics, "device": "cuda", "device_name": "NVIDIA H200",
-                                "cuda_graph": False}))
+    assert metrics["device"] == "auto" and metrics["device_used"] == "cpu"
+    path.write_text(json.dumps({**metrics, "device_used": "cuda", "device_name": "NVIDIA H200",
+                                "cuda_graph_used": True}))
     result = snakemake(project, "all", "--forcerun", "report", *QUICK)
     assert result.returncode == 0, result.stderr[-3000:]
     replicates = pd.read_csv(project / REPORT / "replicates.csv")
