@@ -21,7 +21,7 @@ export PATH := $(abspath $(BIN)):$(PATH)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c "import torch" 2>/dev/null || $(BIN)/pip install -q $(TORCH)
-	$(BIN)/pip install -q -e ".[dev,slurm,export]"
+	$(BIN)/pip install -q -e ".[dev,slurm,export,tracking]"
 	touch $(STAMP)
 
 # make run PRESET=quick: --configfile workflow/presets/quick.yaml; ARGS="..." go to Snakemake as

@@ -136,6 +136,12 @@ def run_options(wildcards, output):
     return json.dumps(split_run_options(variant_config(wildcards))[1])
 
 
+def tensorboard_dir(wildcards, output):
+    """<results_dir>/tensorboard/<variant>: where the job writes TensorBoard's event files
+    (with the tracking extra). A function of ``output``: it reruns no job."""
+    return f"{RESULTS_DIR}/tensorboard/{wildcards.variant}"
+
+
 def model_outputs(name):
     """One output file of every variant's training job."""
     return expand(f"{MODELS_DIR}/{{variant}}/{name}", variant=VARIANTS)

@@ -33,7 +33,8 @@ rule train:
         run_options=run_options,
         data=input_dir,
         out=output_dir,
+        tensorboard=tensorboard_dir,
     shell:
         "rnnlab train --settings {params.settings:q} --run-options {params.run_options:q} "
-        "--data {params.data:q} "
-        "--out {params.out:q} --threads {threads} > {log:q} 2>&1"
+        "--data {params.data:q} --out {params.out:q} "
+        "--tensorboard {params.tensorboard:q} --threads {threads} > {log:q} 2>&1"

@@ -13,7 +13,7 @@ from rnnlab.training.observers import HISTORY_COLUMNS
 
 def test_history_csv_grows_while_training(tiny_data, tmp_path):
     """history.csv gains its rows while the job runs, each read a prefix of the final file, and
-    ends with one row per epoch matching metrics.json."""
+    ends with one row per epoch matching metrics.json, the lr it trained with included."""
     config_path = write_config(tmp_path / "config.yaml",
                                tiny_config(epochs=30, eval_every=3, checkpoint_every=100))
     out = tmp_path / "out"
@@ -41,6 +41,7 @@ def test_history_csv_grows_while_training(tiny_data, tmp_path):
         assert (float(row["val_perplexity"]) if row["val_perplexity"] else None) == \
             record.get("val_perplexity")
         assert float(row["tokens_per_second"]) == record["tokens"] / record["seconds"]
+        assert float(row["lr"]) == record["lr"]
 
 
 def test_plain_progress_lines_when_stderr_is_not_a_terminal(tiny_data, tmp_path):

@@ -74,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
     watch_workflow()  # a job Snakemake started stops when that Snakemake dies
     train(Settings.from_dict(settings), args.data, args.out, threads=args.threads,
-          progress=not args.quiet)
+          progress=not args.quiet, tensorboard=args.tensorboard)
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
@@ -203,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="override the config's device: auto, cpu or cuda")
     sub.add_argument("--threads", type=int, help="torch intra-op threads")
     sub.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
+    sub.add_argument("--tensorboard", metavar="DIR",
+                     help="also write TensorBoard event files to DIR (the tracking extra)")
     sub.set_defaults(func=cmd_train)
 
     sub = commands.add_parser(

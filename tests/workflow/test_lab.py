@@ -75,6 +75,15 @@ def test_all_ten_variants_give_every_output(lab):
         assert (lab / "results/report" / name).stat().st_size > 0
 
 
+def test_every_training_job_writes_tensorboard_events(lab):
+    """With the tracking extra, each variant's job writes its event files to
+    results/tensorboard/<variant>/, one run per variant for `tensorboard --logdir`."""
+    pytest.importorskip("tensorboard", reason="the tracking extra is not installed")
+    variants = yaml.safe_load((lab / "config.yaml").read_text())["variants"]
+    runs = {path.parent.name for path in (lab / "results/tensorboard").glob("*/events.out.*")}
+    assert runs == set(variants)
+
+
 def test_second_dry_run_has_nothing_to_do(lab):
     """Once everything is built, a dry run schedules nothing."""
     result = snakemake(lab, "-n")

@@ -32,14 +32,15 @@ from rnnlab.training.state import TrainingState
 
 
 def train(settings: Settings | dict, data_dir: str | Path, out_dir: str | Path,
-          threads: int | None = None, progress: bool = True) -> dict:
+          threads: int | None = None, progress: bool = True,
+          tensorboard: str | Path | None = None) -> dict:
     """Train one variant (see rnnlab.config.resolve_variant for a dict of its settings).
 
     Writes under ``out_dir``: checkpoint.pt (the last epoch), best.pt (the epoch of the best
     held-out perplexity; the last epoch when there is no held-out text), metrics.json,
-    history.csv (as it trains) and curve.png. ``resume.pt`` holds the periodic checkpoint and,
-    after SIGTERM or SIGINT, the last finished epoch; the next run resumes from it. Returns the
-    metrics.
+    history.csv and curve.png (both as it trains). ``resume.pt`` holds the periodic checkpoint
+    and, after SIGTERM or SIGINT, the last finished epoch; the next run resumes from it. With
+    ``tensorboard``, TensorBoard event files go to that folder. Returns the metrics.
     """
     settings, out_dir = Settings.from_dict(settings), Path(out_dir)
     resume_path, state = out_dir / RESUME_FILE, TrainingState()
@@ -49,7 +50,8 @@ def train(settings: Settings | dict, data_dir: str | Path, out_dir: str | Path,
         setup = prepare(settings, data_dir, out_dir)  # before the folder: a failure leaves none
         with locked(out_dir, settings.variant):
             state = resume_or_start(setup, resume_path)
-            with Observers(settings, out_dir, state, progress) as observers:
+            with Observers(setup, out_dir, state, progress, tensorboard,
+                           out_dir / CURVE_FILE) as observers:
                 for epoch in range(state.epoch + 1, settings.epochs + 1):
                     state.train_started = state.train_started or time.time()
                     loss, seconds, tokens = train_epoch(setup.step, setup.model, setup.train_ids,
@@ -69,7 +71,8 @@ def train(settings: Settings | dict, data_dir: str | Path, out_dir: str | Path,
                         break
                     if epoch % settings.checkpoint_every == 0:
                         save_checkpoint(resume_path, **state.snapshot)
-            metrics = write_results(setup, state, out_dir)
+                metrics = write_results(setup, state, out_dir)
+                observers.finished(metrics)
     print_summary(metrics, setup, out_dir)
     return metrics
 
