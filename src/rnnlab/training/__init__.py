@@ -3,7 +3,8 @@
 Modules: settings (what the job is given), setup (what it holds fixed while it runs), state
 (what it carries across a restart), epoch (one pass and the held-out perplexity), step (one
 minibatch step, eager or as a CUDA graph), resume, job (the folder lock), observers
-(history.csv and progress) and outputs (checkpoints, metrics.json, the curve).
+(history.csv and progress), live (curve.png at evaluations, TensorBoard) and outputs
+(checkpoints, metrics.json, the curve).
 
 ``Settings`` and ``KEYS`` import without torch (the report and the rules' parse read them);
 ``train`` loads torch, so it is imported when first asked for."""
