@@ -32,7 +32,7 @@ def workspace(tiny_data, tmp_path_factory):
     config["data"]["url"] = "http://[::1/timemachine.txt"
     write_config(root / "url.yaml", config)
     config = tiny_config()
-    config["variants"]["rnn"]["hidden"] = 10**7  # a 400 TB recurrent weight: no machine has it
+    config["variants"]["rnn"]["hidden"] = 10**7  # a 400 TB recurrent weight: refused by the schema
     write_config(root / "huge.yaml", config)
     shutil.copytree(tiny_data, root / "short")
     corpus = root / "short" / "corpus.int32"
@@ -131,6 +131,10 @@ BAD = {
                               "--run-options: unknown key 'lr'"),
     "report no models": (["report", "--models", "{dir}/nope", "--out", "{dir}/r"],
                          "does not exist"),
+    "train into a finished run": (["train", "--config", "{dir}/config.yaml", "--variant", "gru",
+                                   "--data", DATA, "--out", "{dir}/model"],
+                                  "holds a finished run (metrics.json); training into it would "
+                                  "mix two runs: give --force"),
     "generate alpha 1000": (["generate", "--checkpoint", "{dir}/model/checkpoint.pt",
                              "--prefix", "a", "--strategy", "beam", "--alpha=1000"],
                             "alpha must be between 0 and 10, got 1000"),

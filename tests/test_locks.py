@@ -3,6 +3,7 @@ naming the first, also on a file system without flock, and a lock dies with its 
 
 import errno
 import fcntl
+import signal
 import subprocess
 import sys
 import time
@@ -79,3 +80,30 @@ def test_without_flock_the_lock_falls_back_and_still_refuses(tmp_path, monkeypat
                 pass
     with folder_lock(tmp_path, "after the first"):
         pass
+
+
+def test_a_forced_run_stopped_by_sigterm_leaves_no_file_of_the_finished_run(tiny_data, tmp_path):
+    """rnnlab train --force into a finished run's folder, stopped by SIGTERM after an epoch,
+    leaves only the new run's files (resume.pt, its history and best.pt so far), none of the
+    old run's."""
+    from helpers import rnnlab, tiny_config, write_config
+
+    config = write_config(tmp_path / "config.yaml", tiny_config(epochs=1))
+    out = tmp_path / "model"
+    args = ["train", "--config", config, "--variant", "rnn", "--data", tiny_data, "--out", out,
+            "--quiet"]
+    assert rnnlab(*args).returncode == 0
+    assert (out / "metrics.json").exists()
+    started = time.time()
+    job = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", *map(str, args), "--force",
+                            "--epochs", "500"], stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not (out / "resume.pt").exists() and time.monotonic() < deadline:
+        assert job.poll() is None, job.stderr.read()
+        time.sleep(0.05)
+    job.send_signal(signal.SIGTERM)
+    _, err = job.communicate(timeout=60)
+    assert job.returncode == 128 + signal.SIGTERM, err
+    left = {path.name for path in out.iterdir() if not path.name.startswith(".")}
+    assert {"resume.pt", "history.csv"} <= left <= {"resume.pt", "history.csv", "best.pt"}
+    assert all((out / name).stat().st_mtime >= started for name in left)  # the new run's

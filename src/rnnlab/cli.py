@@ -71,7 +71,9 @@ def cmd_train(args: argparse.Namespace) -> None:
         raise TrainingError(f"--threads must be between 1 and this machine's {cpus} CPUs, "
                             f"got {shown}")
     from rnnlab.lifeline import watch_workflow
+    from rnnlab.locks import claim_for_new_run
 
+    claim_for_new_run(args.out, args.force)  # a finished run's folder: refused or cleared
     watch_workflow()  # a job Snakemake started stops when that Snakemake dies
     train(Settings.from_dict(settings), args.data, args.out, threads=args.threads,
           progress=not args.quiet, tensorboard=args.tensorboard)
@@ -205,6 +207,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--quiet", action="store_true", help="no progress bar or log lines")
     sub.add_argument("--tensorboard", metavar="DIR",
                      help="also write TensorBoard event files to DIR (the tracking extra)")
+    sub.add_argument("--force", action="store_true",
+                     help="replace a finished run in --out (its files are removed first)")
     sub.set_defaults(func=cmd_train)
 
     sub = commands.add_parser(

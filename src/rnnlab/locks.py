@@ -112,3 +112,24 @@ def _wait_for_training_job(folder: Path, wait: float) -> None:
             "stop it, then run again")
     acquire(folder / TRAIN_LOCK, "a Snakemake workflow checking the folder", busy,
             wait).release()
+
+
+# What one run leaves in its folder (rnnlab train's outputs, resume.pt, rnnlab predict's text).
+RUN_FILES = ("checkpoint.pt", "best.pt", "history.csv", "metrics.json", "curve.png", "resume.pt",
+             "predictions.json")
+
+
+def claim_for_new_run(folder: str | Path, force: bool) -> None:
+    """Make ``folder`` ready for a new run by hand: training into a finished run's folder (one
+    with metrics.json) would leave files of two runs side by side, so refuse it, or with
+    ``force`` first remove that run's files, holding the folder's lock (no running job loses
+    them). Snakemake removes a job's outputs itself before it runs it, so its jobs pass."""
+    folder = Path(folder)
+    if not (folder / "metrics.json").is_file():
+        return
+    if not force:
+        raise LockError(f"{str(folder)!r} holds a finished run (metrics.json); training into it "
+                        "would mix two runs: give --force to replace that run, or another --out")
+    with folder_lock(folder, "rnnlab train --force, removing a finished run"):
+        for name in RUN_FILES:
+            (folder / name).unlink(missing_ok=True)
