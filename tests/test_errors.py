@@ -9,7 +9,7 @@ def test_bounded_keeps_short_messages_and_cuts_long_values():
     assert bounded("unknown device 'tpu'") == "unknown device 'tpu'"
     cut = bounded("unknown device '" + "y" * 10**6 + "z': pick cpu")
     assert cut.startswith("unknown device 'yyyy") and cut.endswith("yz': pick cpu")
-    assert len(cut) < 100
+    assert len(cut) < 200
     assert len(bounded("word " * 10**5)) == MESSAGE_MAX
 
 

@@ -50,7 +50,7 @@ MESSAGE_MAX = 400  # characters of an error message the command line prints at m
 def bounded(message: str) -> str:
     """``message`` short whatever the input it quotes: each word over LONG_WORD characters keeps
     its head and tail around ``...``, and the whole is cut at MESSAGE_MAX characters."""
-    words = [word if len(word) <= LONG_WORD else f"{word[:40]}...{word[-16:]}"
+    words = [word if len(word) <= LONG_WORD else f"{word[:100]}...{word[-50:]}"
              for word in message.split(" ")]
     message = " ".join(words)
     return message if len(message) <= MESSAGE_MAX else message[:MESSAGE_MAX - 3] + "..."
