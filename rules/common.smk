@@ -5,7 +5,6 @@ import os
 import sys
 
 from rnnlab.config import (
-    PREDICTION_KEYS,
     check_init_from,
     check_plain_files,
     coerce_overrides,
@@ -98,10 +97,7 @@ def variant_settings(wildcards):
     """The resolved settings of one variant that shape its result, as canonical JSON. As a
     rule's params they make Snakemake rerun exactly the variants whose settings changed (and
     the report after them), whatever file or key order the values came from."""
-    settings = split_run_options(variant_config(wildcards))[0]
-    return settings_json(
-        {key: value for key, value in settings.items() if key not in PREDICTION_KEYS}
-    )
+    return settings_json(split_run_options(variant_config(wildcards))[0])
 
 
 def init_checkpoint(wildcards):
@@ -130,7 +126,7 @@ def variant_num_preds(wildcards):
 
 def run_options(wildcards, output):
     """One variant's settings that change how its job runs, not what it computes (checkpoint
-    interval, CUDA graphs, device), as JSON. A params function that takes ``output`` counts for
+    interval, CUDA graphs, device, the greedy text it shows), as JSON. A params function that takes ``output`` counts for
     Snakemake as derived from the outputs, so it is left out of the params that rerun a job;
     jobs on a cluster node compute it again from the same config."""
     return json.dumps(split_run_options(variant_config(wildcards))[1])

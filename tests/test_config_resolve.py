@@ -188,7 +188,7 @@ def test_run_options_split_from_the_settings_and_read_back():
     from rnnlab.config import RUN_ONLY_KEYS, run_options_from_json, split_run_options
 
     settings = {"variant": "v", "lr": 1, "checkpoint_every": 5, "cuda_graph": True,
-                "device": "auto"}
+                "device": "auto", "prefixes": ["time"], "num_preds": 9}
     shaping, options = split_run_options(settings)
     assert shaping == {"variant": "v", "lr": 1} and set(options) == set(RUN_ONLY_KEYS)
     assert run_options_from_json(json.dumps(options)) == options

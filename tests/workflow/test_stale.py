@@ -139,8 +139,10 @@ def test_how_a_job_runs_retrains_nothing(built):
     for command in commands:
         words = shlex.split(command.split("Shell command: ")[-1])
         options = json.loads(words[words.index("--run-options") + 1])
-        assert options == {"checkpoint_every": 7, "cuda_graph": False, "device": "cpu"}
+        assert options == {"checkpoint_every": 7, "cuda_graph": False, "device": "cpu",
+                           "prefixes": ["time traveller", "traveller"], "num_preds": 5}
         assert "checkpoint_every" not in words[words.index("--settings") + 1]
+        assert "prefixes" not in words[words.index("--settings") + 1]
 
 
 def test_a_variant_starts_from_the_checkpoint_it_names(tiny):
@@ -177,6 +179,15 @@ def test_greedy_text_is_its_own_stage(tiny):
     assert all(text.startswith(prefix) and len(text) == len(prefix) + 5
                for prefix, text in predictions.items())
     assert predictions["time traveller"] in (project / "results/report/comparison.md").read_text()
+
+
+def test_training_shows_the_configured_greedy_text(tiny):
+    """A training job's own greedy text (metrics.json, TensorBoard) follows the config's
+    prefixes and num_preds, which reach it as run-only options."""
+    project, _ = tiny
+    metrics = json.loads((project / "results/models/gated/metrics.json").read_text())
+    assert metrics["num_preds"] == 5 and metrics["prefixes"] == ["time traveller", "traveller"]
+    assert all(len(text) == len(prefix) + 5 for prefix, text in metrics["predictions"].items())
 
 
 def test_new_prefixes_rerun_predictions_and_the_report_only(built):

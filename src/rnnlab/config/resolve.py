@@ -19,13 +19,14 @@ from rnnlab.config.sweeps import split_name
 from rnnlab.errors import ConfigError
 
 EXACT_FLOATS = 2**53  # integral floats up to this are ints in the settings
-# Settings that change how a training job runs, not what it computes (CUDA graphs replay the
-# eager step's kernels; devices differ by rounding only): they reach the job outside its
-# settings JSON (rnnlab train --run-options), so changing them retrains nothing, and replicates
-# that differ in them are one group in the report.
-RUN_ONLY_KEYS = ("checkpoint_every", "cuda_graph", "device")
-# Settings of the predict stage (greedy text from best.pt), not of the training job.
+# Settings of the predict stage (greedy text from best.pt); a training job uses them only for
+# the text it shows as it trains (TensorBoard, metrics.json), never for its weights.
 PREDICTION_KEYS = ("prefixes", "num_preds")
+# Settings that change how a training job runs, not what it computes (CUDA graphs replay the
+# eager step's kernels; devices differ by rounding only; the greedy text it shows): they reach
+# the job outside its settings JSON (rnnlab train --run-options), so changing them retrains
+# nothing, and replicates that differ in them are one group in the report.
+RUN_ONLY_KEYS = ("checkpoint_every", "cuda_graph", "device", *PREDICTION_KEYS)
 
 
 @cache
