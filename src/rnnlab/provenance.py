@@ -21,8 +21,8 @@ STAGE_CODE = {
     "train": ("training/settings.py", "training/setup.py", "training/state.py",
               "training/epoch.py", "training/step.py", "training/resume.py",
               "training/observers.py", "training/outputs.py", "training/loop.py", "models.py",
-              "cells.py", "dropout.py", "data.py", "checkpoint.py", "plots.py", "generate.py"),
-    "predict": ("predict.py", "generate.py", "models.py", "cells.py", "dropout.py",
+              "cells.py", "dropout.py", "data.py", "checkpoint.py", "plots.py", "generate"),
+    "predict": ("predict.py", "generate", "models.py", "cells.py", "dropout.py",
                 "checkpoint.py"),
     "report": ("report", "plots.py"),
 }
