@@ -1,11 +1,12 @@
 """Tests of rnnlab.preprocess and the whitespace tokens: word_language_model's reading of a
-pre-split corpus (train, valid and test files) and of one text."""
+pre-split corpus (train, valid and test files) and of one text; bad token kinds and min_freq."""
 
 from pathlib import Path
 
 import pytest
 
 from rnnlab.data import load_data, split_data, whitespace_tokens
+from rnnlab.download import bundled_corpus
 from rnnlab.errors import DataError
 from rnnlab.preprocess import SPLITS, preprocess, preprocess_files
 
@@ -63,4 +64,18 @@ def test_an_empty_split_file_is_refused(tmp_path):
     with pytest.raises(DataError, match="empty.txt"):
         preprocess_files({**FILES, "test": tmp_path / "empty.txt"}, "whitespace",
                          tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_preprocess_refuses_unknown_token_without_output(tmp_path):
+    """An unknown token kind writes nothing."""
+    with pytest.raises(DataError, match="'syllable'"):
+        preprocess(bundled_corpus(), "syllable", tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_preprocess_refuses_a_min_freq_that_leaves_only_unk(tiny_text, tmp_path):
+    """A min_freq above every count would make an all-<unk> corpus: refused, nothing written."""
+    with pytest.raises(DataError, match="maps every char .* to <unk>"):
+        preprocess(tiny_text, "char", tmp_path / "out", min_freq=10**9)
     assert not (tmp_path / "out").exists()

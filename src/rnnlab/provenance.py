@@ -17,11 +17,11 @@ PACKAGE_DIR = Path(rnnlab.__file__).resolve().parent
 # outputs. Not the command line, errors, file writing, locking or the plan: they change how a
 # job runs, never what it writes.
 STAGE_CODE = {
-    "data": ("data.py", "preprocess.py"),  # the texts' SHA-1s fix what download writes
+    "data": ("data", "preprocess.py"),  # the texts' SHA-1s fix what download writes
     "train": ("training/settings.py", "training/setup.py", "training/state.py",
               "training/epoch.py", "training/step.py", "training/resume.py",
               "training/observers.py", "training/outputs.py", "training/loop.py", "models.py",
-              "cells.py", "dropout.py", "data.py", "checkpoint.py", "plots.py", "generate"),
+              "cells.py", "dropout.py", "data", "checkpoint.py", "plots.py", "generate"),
     "predict": ("predict.py", "generate", "models.py", "cells.py", "dropout.py",
                 "checkpoint.py"),
     "report": ("report", "plots.py"),

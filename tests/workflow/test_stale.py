@@ -101,7 +101,7 @@ def test_a_preprocessing_code_edit_plans_the_whole_chain_but_the_download(built)
     """A change to the data code plans preprocessing, training and the report, not the download
     (the text's SHA-1 fixes what it writes)."""
     project, src = built
-    edit(src / "rnnlab/data.py", "\ndef ", "\nDATA_CODE_EDITED = True\n\n\ndef ")
+    edit(src / "rnnlab/data/tokens.py", "\ndef ", "\nDATA_CODE_EDITED = True\n\n\ndef ")
     result = run(project, src, "-n")
     assert scheduled(result) == {"preprocess": 1, "train": 3, "predict": 3, "report": 1,
                                  "all": 1}
