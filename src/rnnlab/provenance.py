@@ -20,9 +20,9 @@ STAGE_CODE = {
     "data": ("data", "preprocess.py"),  # the texts' SHA-1s fix what download writes
     "train": ("training/settings.py", "training/setup.py", "training/state.py",
               "training/epoch.py", "training/step.py", "training/resume.py",
-              "training/observers.py", "training/outputs.py", "training/loop.py", "models.py",
+              "training/observers.py", "training/outputs.py", "training/loop.py", "models",
               "cells.py", "dropout.py", "data", "checkpoint.py", "plots.py", "generate"),
-    "predict": ("predict.py", "generate", "models.py", "cells.py", "dropout.py",
+    "predict": ("predict.py", "generate", "models", "cells.py", "dropout.py",
                 "checkpoint.py"),
     "report": ("report", "plots.py"),
 }

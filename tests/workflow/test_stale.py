@@ -80,7 +80,7 @@ def test_the_built_lab_is_up_to_date(built):
 def test_a_training_code_edit_plans_every_training_job_and_the_report(built):
     """A change to the model code plans both training jobs and the report, naming code."""
     project, src = built
-    edit(src / "rnnlab/models.py", "\ndef ", "\nMODEL_CODE_EDITED = True\n\n\ndef ")
+    edit(src / "rnnlab/models/build.py", "\ndef ", "\nMODEL_CODE_EDITED = True\n\n\ndef ")
     result = run(project, src, "-n")
     assert result.returncode == 0, result.stderr[-2000:]
     assert scheduled(result) == {"train": 3, "predict": 3, "report": 1, "all": 1}
@@ -110,8 +110,8 @@ def test_a_preprocessing_code_edit_plans_the_whole_chain_but_the_download(built)
 def test_comments_and_docstrings_plan_nothing(built):
     """Comments and docstrings edited in training and report code plan nothing."""
     project, src = built
-    edit(src / "rnnlab/models.py", '"""', '"""An edited docstring. ')
-    edit(src / "rnnlab/models.py", "\ndef ", "\n# an added comment\ndef ")
+    edit(src / "rnnlab/models/build.py", '"""', '"""An edited docstring. ')
+    edit(src / "rnnlab/models/build.py", "\ndef ", "\n# an added comment\ndef ")
     edit(src / "rnnlab/report/answers.py", "\ndef ", "\n\n# an added comment\n\ndef ")
     result = run(project, src, "-n")
     assert result.returncode == 0, result.stderr[-2000:]
