@@ -250,7 +250,7 @@ def test_a_failed_allocation_is_one_line():
     """torch's own error for an allocation beyond memory becomes one line saying what to lower."""
     import torch
 
-    from rnnlab.cli import _out_of_memory
+    from rnnlab.cli.run import _out_of_memory
 
     with pytest.raises(RuntimeError) as failed:
         torch.empty(2**50)  # 4 PiB: refused by the allocator before any page is touched

@@ -28,7 +28,7 @@ STAGE_CODE = {
 }
 # The rest of the package, which no stage's result depends on (tests/test_provenance.py checks
 # that every module is in a stage or here, so a new module is placed on purpose).
-NO_STAGE_CODE = ("__init__.py", "cli.py", "errors.py", "fileio.py", "interrupts.py",
+NO_STAGE_CODE = ("__init__.py", "cli", "errors.py", "fileio.py", "interrupts.py",
                  "training/__init__.py", "training/job.py", "training/live.py", "plan.py",
                  "lifeline.py", "locks.py", "provenance.py", "config", "config.schema.yaml",
                  "download.py", "export.py", "compare", "resources")
