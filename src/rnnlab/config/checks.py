@@ -81,7 +81,7 @@ def check_semantics(config: dict) -> None:
     if "results_dir" in config:
         check_results_dir(config["results_dir"])
     check_splits(config)
-    # The same rules as rnnlab.models.build_model (tests/test_config.py checks they agree).
+    # The same rules as rnnlab.models.build_model (tests/test_config_checks.py checks they agree).
     for name, variant in config.get("variants", {}).items():
         cell, impl, reset_after = variant["cell"], variant["impl"], variant.get("reset_after")
         if reset_after and cell != "gru":
