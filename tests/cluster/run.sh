@@ -132,10 +132,11 @@ for v in variants:
     if metrics.get("variant") != v or metrics.get("epochs") != 2:
         problems.append(f"{v}: metrics.json has variant {metrics.get('variant')!r}, "
                         f"epochs {metrics.get('epochs')!r}, expected {v!r}, 2")
-    if metrics.get("device") not in devices:
-        problems.append(f"{v}: metrics.json records device {metrics.get('device')!r}, "
-                        f"expected one of {sorted(devices)} (device: auto)")
-    seen_devices.add(metrics.get("device"))
+    if metrics.get("device_used") not in devices:  # `device` is what was asked: auto
+        problems.append(f"{v}: metrics.json records device_used "
+                        f"{metrics.get('device_used')!r}, expected one of {sorted(devices)} "
+                        "(device: auto)")
+    seen_devices.add(metrics.get("device_used"))
     if len(metrics.get("history", [])) != 2:
         problems.append(f"{v}: history has {len(metrics.get('history', []))} epochs, expected 2")
     if not (project / "results" / "logs" / "train" / f"{v}.log").is_file():
