@@ -146,6 +146,25 @@ def import_d2l(d2l_dir: Path | None):
     return d2l
 
 
+def load_data(d2l, spec: dict):
+    """d2l's ``load_data_time_machine`` for ``spec``: (train_iter, vocab)."""
+    with tempfile.TemporaryDirectory(prefix="textbook-loop-") as work:
+        # d2l reads ../data/timemachine.txt relative to the working directory when its SHA-1
+        # matches: the bundled copy, so nothing is downloaded.
+        (Path(work) / "data").mkdir()
+        (Path(work) / "run").mkdir()
+        shutil.copyfile(CORPUS, Path(work) / "data" / "timemachine.txt")
+        d2l.DATA_HUB["time_machine"] = (d2l.DATA_URL + "timemachine.txt", CORPUS_SHA1)
+        here = os.getcwd()
+        os.chdir(Path(work) / "run")
+        try:
+            return d2l.load_data_time_machine(spec["batch_size"], spec["num_steps"],
+                                              spec["sampling"] == "random",
+                                              spec["train_tokens"] or 10**9)
+        finally:
+            os.chdir(here)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("variant")
@@ -165,21 +184,7 @@ def main(argv: list[str] | None = None) -> int:
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     torch.manual_seed(spec.get("seed", 0))
     random_iter = spec["sampling"] == "random"
-    with tempfile.TemporaryDirectory(prefix="textbook-loop-") as work:
-        # d2l reads ../data/timemachine.txt relative to the working directory when its SHA-1
-        # matches: the bundled copy, so nothing is downloaded.
-        (Path(work) / "data").mkdir()
-        (Path(work) / "run").mkdir()
-        shutil.copyfile(CORPUS, Path(work) / "data" / "timemachine.txt")
-        d2l.DATA_HUB["time_machine"] = (d2l.DATA_URL + "timemachine.txt", CORPUS_SHA1)
-        here = os.getcwd()
-        os.chdir(Path(work) / "run")
-        try:
-            train_iter, vocab = d2l.load_data_time_machine(
-                spec["batch_size"], spec["num_steps"], random_iter,
-                spec["train_tokens"] or 10**9)
-        finally:
-            os.chdir(here)
+    train_iter, vocab = load_data(d2l, spec)
     net, updater = build(d2l, spec, len(vocab), device)
     loss = nn.CrossEntropyLoss()
     d2l.train_epoch_ch8(net, train_iter, loss, updater, device, random_iter)  # warm-up
