@@ -13,6 +13,7 @@ import pytest
 import requests
 from helpers import rnnlab, tiny_config, write_config
 from report_inputs import PNG_MAGIC
+from training_helpers import start_training
 
 from rnnlab.cli import main
 from rnnlab.training.live import FINAL_KEYS, SCALARS, Budget
@@ -33,9 +34,8 @@ def kill_past_checkpoint(config_path, data, root) -> None:
     """Train gru in a subprocess and SIGKILL it two epochs after its checkpoint at epoch 4, so
     its event files hold epochs that the resumed job trains again."""
     out = root / "models" / "gru"
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", "train", "--config",
-                             config_path, "--variant", "gru", "--data", data, "--out", out,
-                             "--quiet", "--tensorboard", root / "tensorboard" / "gru"])
+    proc = start_training(config_path, data, out, "--quiet", "--tensorboard",
+                          root / "tensorboard" / "gru")
     history, deadline = out / "history.csv", time.time() + 120
     while proc.poll() is None and time.time() < deadline:
         if history.exists() and history.read_text().count("\n") >= 7:  # header + 6 epochs
@@ -203,9 +203,7 @@ def test_curve_png_is_there_while_the_job_runs(tiny_data, tmp_path):
     config_path = write_config(tmp_path / "config.yaml",
                                tiny_config(epochs=6, eval_every=1, checkpoint_every=100))
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", "train", "--config",
-                             config_path, "--variant", "gru", "--data", tiny_data, "--out", out,
-                             "--quiet"], stderr=subprocess.PIPE, text=True)
+    proc = start_training(config_path, tiny_data, out, "--quiet")
     seen = None
     while proc.poll() is None:
         if seen is None and (out / "curve.png").exists():

@@ -2,11 +2,10 @@
 
 import csv
 import json
-import subprocess
-import sys
 import time
 
 from helpers import rnnlab, tiny_config, write_config
+from training_helpers import start_training
 
 from rnnlab.training.observers import HISTORY_COLUMNS
 
@@ -17,9 +16,7 @@ def test_history_csv_grows_while_training(tiny_data, tmp_path):
     config_path = write_config(tmp_path / "config.yaml",
                                tiny_config(epochs=30, eval_every=3, checkpoint_every=100))
     out = tmp_path / "out"
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", "train", "--config",
-                             config_path, "--variant", "gru", "--data", tiny_data, "--out", out,
-                             "--quiet"], stderr=subprocess.PIPE, text=True)
+    proc = start_training(config_path, tiny_data, out, "--quiet")
     seen = []
     while proc.poll() is None:
         if (out / "history.csv").exists():

@@ -42,9 +42,7 @@ def run_train(config_path, data, out, *extra, **kwargs):
 
 def kill_once_resumable(config_path, data, out) -> None:
     """Train variant gru in a subprocess and SIGKILL it as soon as resume.pt exists."""
-    proc = subprocess.Popen([sys.executable, "-m", "rnnlab.cli", "train", "--config",
-                             config_path, "--variant", "gru", "--data", data, "--out", out,
-                             "--quiet"], stderr=subprocess.PIPE, text=True)
+    proc = start_training(config_path, data, out, "--quiet")
     deadline = time.time() + 60
     while not (out / RESUME_FILE).exists() and time.time() < deadline and proc.poll() is None:
         time.sleep(0.01)
