@@ -1,4 +1,4 @@
-"""Tests of rnnlab.data's minibatch iterators: random and sequential sampling."""
+"""Tests of rnnlab.data's minibatch iterators: random, sequential and fixed sampling."""
 
 import pytest
 import torch
@@ -7,14 +7,14 @@ from rnnlab.data import batches
 from rnnlab.errors import DataError
 
 
-@pytest.mark.parametrize("sampling", ["random", "sequential"])
+@pytest.mark.parametrize("sampling", ["random", "sequential", "fixed"])
 def test_targets_are_inputs_shifted_by_one(sampling):
-    """Y is X shifted by one token in both samplings."""
+    """Y is X shifted by one token in every sampling."""
     corpus = torch.arange(500)
     gen = torch.Generator().manual_seed(0)
     count = 0
     for X, Y in batches(corpus, 4, 7, sampling, gen):
-        assert X.shape == Y.shape == (4, 7)
+        assert X.shape == Y.shape and X.shape[0] == 4 and 1 <= X.shape[1] <= 7
         assert torch.equal(Y, X + 1)
         count += 1
     assert count > 0
@@ -27,6 +27,25 @@ def test_sequential_rows_continue_across_batches():
     pairs = list(batches(corpus, 5, 6, "sequential", gen))
     for (X0, _), (X1, _) in zip(pairs, pairs[1:], strict=False):
         assert torch.equal(X1[:, 0], X0[:, -1] + 1)
+
+
+@pytest.mark.parametrize("length,batch,steps", [(1000, 5, 6), (1003, 4, 7), (29, 4, 3)])
+def test_fixed_windows_are_word_language_models(length, batch, steps):
+    """Fixed sampling is word_language_model's batchify + get_batch: the first len // batch
+    tokens of each row, windows of ``steps`` from column 0, the last one shorter, and together
+    every (input, next token) pair of the rows once; every epoch the same."""
+    corpus = torch.arange(length)
+    columns = length // batch
+    rows = corpus[:columns * batch].view(batch, columns)
+    epochs = [list(batches(corpus, batch, steps, "fixed", torch.Generator().manual_seed(seed)))
+              for seed in (0, 1)]
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(*epochs, strict=True))
+    pairs = epochs[0]
+    assert len(pairs) == -(-(columns - 1) // steps)
+    assert all(X.shape == (batch, steps) for X, _ in pairs[:-1])
+    assert pairs[-1][0].shape == (batch, (columns - 1 - 1) % steps + 1)
+    assert torch.equal(torch.cat([X for X, _ in pairs], dim=1), rows[:, :-1])
+    assert torch.equal(torch.cat([Y for _, Y in pairs], dim=1), rows[:, 1:])
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -66,7 +85,7 @@ def test_batches_refuse_unknown_sampling():
         batches(torch.arange(500), 4, 7, "shuffle", torch.Generator())
 
 
-@pytest.mark.parametrize("sampling", ["random", "sequential"])
+@pytest.mark.parametrize("sampling", ["random", "sequential", "fixed"])
 def test_batches_follow_the_corpus_device(sampling):
     """Batches come on the corpus's device (CUDA too, where there is one)."""
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -35,9 +35,10 @@ class RecordingStep(EagerStep):
         return loss, new_state
 
 
-@pytest.mark.parametrize("sampling", ["sequential", "random"])
+@pytest.mark.parametrize("sampling", ["sequential", "random", "fixed"])
 def test_state_handling_per_sampling(sampling, tiny_data):
-    """Sequential sampling carries the detached state; random starts each batch from zero."""
+    """Sequential and fixed sampling carry the detached state; random starts each batch from
+    zero."""
     settings = settings_for("gru", sampling=sampling)
     corpus, vocab, _ = load_data(tiny_data)
     model = build_model("gru", "torch", len(vocab), 16)
@@ -46,11 +47,22 @@ def test_state_handling_per_sampling(sampling, tiny_data):
     assert len(step.seen) > 2
     assert all(not s.requires_grad for _, out in step.seen for s in out)
     for (_, previous_out), (state_in, _) in zip(step.seen, step.seen[1:], strict=False):
-        if sampling == "sequential":
+        if sampling != "random":
             assert state_in[0] is previous_out[0]
         else:
             assert not state_in[0].any()
     assert not step.seen[0][0][0].any()  # every epoch begins from the zero state
+
+
+def test_fixed_sampling_trains_on_every_column(tiny_data):
+    """An epoch of fixed sampling trains on batch x (len // batch - 1) tokens, the last shorter
+    window included, where sequential sampling drops it."""
+    corpus, vocab, _ = load_data(tiny_data)
+    model = build_model("lstm", "torch", len(vocab), 8)
+    step = EagerStep(model, SGD(model.parameters(), lr=1), 1.0)
+    settings = settings_for("lstm", sampling="fixed")
+    _, _, tokens = train_epoch(step, model, corpus, settings, torch.Generator().manual_seed(0))
+    assert tokens == settings.batch_size * (len(corpus) // settings.batch_size - 1)
 
 
 def test_lab_variants_start_far_below_the_divergence_limit(project_root):

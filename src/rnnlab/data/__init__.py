@@ -3,15 +3,16 @@
 Reading and cleaning lines, char and word tokens (and word_language_model's whitespace tokens:
 case and punctuation kept, ``<eos>`` at each line's end) (``tokens``), the vocabulary
 (``vocab``), the corpus of token ids with a training head and a disjoint held-out tail, or the
-splits of three files (``corpus``), the two minibatch iterators, random and sequential sampling
-(``batches``), and the data folder read back (``load``). Everything is deterministic given a
-``torch.Generator``.
+splits of three files (``corpus``), the two minibatch iterators, random and sequential sampling,
+and word_language_model's fixed windows (``batches``), and the data folder read back
+(``load``). Everything is deterministic given a ``torch.Generator``.
 """
 
 from rnnlab.data.batches import (
     SAMPLINGS,
     batches,
     check_batchable,
+    fixed_batches,
     random_batches,
     sequential_batches,
 )
@@ -32,6 +33,6 @@ from rnnlab.data.vocab import Vocab, count_tokens
 
 __all__ = ["CORPUS_FILE", "EOS", "NON_LETTERS", "SAMPLINGS", "STATS_FILE", "TOKEN_KINDS",
            "VOCAB_FILE", "Vocab", "batches", "build_corpus", "check_batchable", "clean_line",
-           "count_tokens", "load_data", "random_batches", "read_lines", "read_text",
-           "read_tokens", "sequential_batches", "split_corpus", "split_data", "split_test",
-           "tokenize", "whitespace_tokens"]
+           "count_tokens", "fixed_batches", "load_data", "random_batches", "read_lines",
+           "read_text", "read_tokens", "sequential_batches", "split_corpus", "split_data",
+           "split_test", "tokenize", "whitespace_tokens"]

@@ -1,5 +1,5 @@
-"""The two minibatch iterators of section 8.3, random and sequential sampling; deterministic
-given a ``torch.Generator``."""
+"""The two minibatch iterators of section 8.3, random and sequential sampling, and
+word_language_model's batching (``fixed``); deterministic given a ``torch.Generator``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import torch
 
 from rnnlab.errors import DataError
 
-SAMPLINGS = ("random", "sequential")
+SAMPLINGS = ("random", "sequential", "fixed")
 
 
 def check_batchable(corpus: torch.Tensor, batch_size: int, num_steps: int) -> None:
@@ -52,11 +52,28 @@ def sequential_batches(corpus: torch.Tensor, batch_size: int, num_steps: int,
         yield rows_x[:, start:start + num_steps], rows_y[:, start:start + num_steps]
 
 
+def fixed_batches(corpus: torch.Tensor, batch_size: int, num_steps: int,
+                  generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+    """Sequential windows without the random offset, as PyTorch's word_language_model batches
+    (``batchify``, ``get_batch``): every epoch starts at token 0, so the windows are the same
+    each epoch, and the last, shorter window (fewer than ``num_steps`` columns) is trained on
+    too. Yields ``(X, Y)`` of shape ``(batch, steps)``; ``generator`` is not used."""
+    check_batchable(corpus, batch_size, num_steps)
+    columns = len(corpus) // batch_size  # the peer's batchify: the tail of < batch_size dropped
+    rows = corpus[:columns * batch_size].reshape(batch_size, columns)
+    for start in range(0, columns - 1, num_steps):
+        width = min(num_steps, columns - 1 - start)
+        yield rows[:, start:start + width], rows[:, start + 1:start + 1 + width]
+
+
 def batches(corpus: torch.Tensor, batch_size: int, num_steps: int, sampling: str,
             generator: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-    """The minibatches of one epoch with the given sampling (``random`` or ``sequential``)."""
+    """The minibatches of one epoch with the given sampling (``random``, ``sequential`` or
+    ``fixed``)."""
     if sampling == "random":
         return random_batches(corpus, batch_size, num_steps, generator)
     if sampling == "sequential":
         return sequential_batches(corpus, batch_size, num_steps, generator)
+    if sampling == "fixed":
+        return fixed_batches(corpus, batch_size, num_steps, generator)
     raise DataError(f"unknown sampling {sampling!r} (expected one of {', '.join(SAMPLINGS)})")
