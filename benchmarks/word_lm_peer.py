@@ -1,17 +1,25 @@
 """rnnlab against PyTorch's word_language_model on the same three files and settings.
 
-    python benchmarks/word_lm_peer.py PEER_DIR [--data DIR] [--seeds 3] [--dropout 0 0.5]
+    python benchmarks/word_lm_peer.py PEER_DIR [--data DIR] [--seeds 5] [--dropout 0 0.5]
         [--epochs 6] [--threads 1]
 
 PEER_DIR is a checkout of pytorch/examples' ``word_language_model`` (BSD-3; its main.py is run
 as it is). DIR holds ``train.txt``, ``valid.txt`` and ``test.txt``; without ``--data`` they are
 built from the lab's bundled text: its lines, in order, 80 % / 10 % / 10 %. Both train the
 peer's settings (2-layer LSTM, emsize = nhid = 100, tied, lr 20, clip 0.25, bptt 35, batch 20,
-held-out and test batch 10, lr / 4 when held-out loss does not improve) for each seed and
-dropout, the two taking turns so that a change in the machine's load hits both alike. Prints
-each run's test perplexity and wall time, then per dropout the mean test perplexity with a 95 %
-interval (t distribution) and the ratio of the whole runs' seconds per epoch (the peer's over
-rnnlab's: above 1 means rnnlab is faster). Each run is a fresh process on ``--threads`` threads.
+held-out and test batch 10, lr / 4 when held-out loss does not improve; rnnlab with
+``sampling: fixed``, the peer's batching) for each seed and dropout, the two taking turns going
+first so that a change in the machine's speed hits both alike. Each run is a fresh process on
+``--threads`` threads.
+
+Speed: each side prints a line at the end of every epoch (after its held-out evaluation; the
+peer's ``end of epoch``, rnnlab's progress line), read as it comes. An epoch's time is the time
+between two such lines: everything either loop does per epoch (training, evaluation, saving
+the best model, logging). "epochs" sums epochs 2 to N, after each side's first epoch, which
+also holds one-time work (the first kernels, and for rnnlab the first drawing of curve.png);
+"whole runs" is the wall time of the processes. Ratios are the peer's seconds over rnnlab's:
+above 1 means rnnlab is faster. Prints each run, then per dropout the mean test perplexity with
+a 95 % interval (t distribution), the Welch test of the two means, and the speed ratios.
 """
 
 from __future__ import annotations
@@ -45,10 +53,33 @@ def build_corpus(folder: Path) -> Path:
     return folder
 
 
+def timed_lines(command: list[str], cwd: Path | None, env: dict,
+                end_of_epoch: re.Pattern) -> tuple[str, float, list[float]]:
+    """Run ``command``, reading its output line by line as it comes: (the output, the wall
+    seconds, the time of each line that matches ``end_of_epoch``)."""
+    start, marks, lines = time.perf_counter(), [], []
+    with subprocess.Popen(command, cwd=cwd, env={**env, "PYTHONUNBUFFERED": "1"}, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT) as process:
+        for line in process.stdout:
+            if end_of_epoch.search(line):
+                marks.append(time.perf_counter())
+            lines.append(line)
+    output = "".join(lines)
+    if process.returncode:
+        raise SystemExit(f"{command[1]} failed ({process.returncode}):\n{output[-2000:]}")
+    return output, time.perf_counter() - start, marks
+
+
+def steady_epochs(marks: list[float], epochs: int) -> float:
+    """Seconds of epochs 2 to N: from the first epoch's end-of-epoch line to the last one's."""
+    if len(marks) != epochs:
+        raise SystemExit(f"expected {epochs} end-of-epoch lines, read {len(marks)}")
+    return marks[-1] - marks[0]
+
+
 def run_peer(peer: Path, data: Path, work: Path, seed: int, dropout: float, epochs: int,
              env: dict) -> tuple[float, float, float]:
-    """word_language_model's main.py: (test perplexity, wall seconds, seconds of its epochs,
-    held-out evaluation included)."""
+    """word_language_model's main.py: (test perplexity, wall seconds, seconds of epochs 2-N)."""
     s = SETTINGS
     command = [sys.executable, str(peer / "main.py"), "--data", str(data), "--model", "LSTM",
                "--emsize", str(s["emsize"]), "--nhid", str(s["nhid"]),
@@ -56,11 +87,9 @@ def run_peer(peer: Path, data: Path, work: Path, seed: int, dropout: float, epoc
                "--epochs", str(epochs), "--batch_size", str(s["batch_size"]),
                "--bptt", str(s["bptt"]), "--dropout", str(dropout), "--tied",
                "--seed", str(seed), "--save", str(work / "peer.pt")]
-    start = time.perf_counter()
-    out = subprocess.run(command, cwd=peer, capture_output=True, text=True, env=env, check=True)
-    seconds = time.perf_counter() - start
-    epochs_seconds = sum(map(float, re.findall(r"time:\s+([\d.]+)s", out.stdout)))
-    return float(re.search(r"test ppl\s+([\d.]+)", out.stdout).group(1)), seconds, epochs_seconds
+    out, seconds, marks = timed_lines(command, peer, env, re.compile(r"\| end of epoch"))
+    test = float(re.search(r"test ppl\s+([\d.]+)", out).group(1))
+    return test, seconds, steady_epochs(marks, epochs)
 
 
 def rnnlab_config(data: Path, seed: int, dropout: float, epochs: int) -> dict:
@@ -70,9 +99,9 @@ def rnnlab_config(data: Path, seed: int, dropout: float, epochs: int) -> dict:
     return {
         "data": {"files": files, "token": "whitespace"},
         "training": {"batch_size": s["batch_size"], "num_steps": s["bptt"], "epochs": epochs,
-                     "clip": s["clip"], "seed": seed, "eval_every": 1, "eval_batch_size": 10,
-                     "anneal": 4, "checkpoint_every": epochs, "prefixes": [], "num_preds": 0,
-                     "device": "cpu"},
+                     "sampling": "fixed", "clip": s["clip"], "seed": seed, "eval_every": 1,
+                     "eval_batch_size": 10, "anneal": 4, "checkpoint_every": epochs,
+                     "prefixes": [], "num_preds": 0, "device": "cpu"},
         "variants": {"peer": {"cell": "lstm", "impl": "torch", "layers": s["nlayers"],
                               "hidden": s["nhid"], "embedding": s["emsize"], "tied": True,
                               "dropout": dropout, "lr": s["lr"]}},
@@ -81,20 +110,16 @@ def rnnlab_config(data: Path, seed: int, dropout: float, epochs: int) -> dict:
 
 def run_rnnlab(data_dir: Path, data: Path, work: Path, seed: int, dropout: float,
                epochs: int, threads: int, env: dict) -> tuple[float, float, float]:
-    """``rnnlab train`` on the preprocessed files: (test perplexity, wall seconds, seconds from
-    the first epoch's start to the last one's end, held-out evaluations included)."""
+    """``rnnlab train`` on the preprocessed files: (test perplexity, wall seconds, seconds of
+    epochs 2-N)."""
     config = work / "config.yaml"
     config.write_text(yaml.safe_dump(rnnlab_config(data, seed, dropout, epochs)))
     out = work / f"rnnlab-{seed}-{dropout}"
     command = [sys.executable, "-m", "rnnlab.cli", "train", "--config", str(config), "--variant",
-               "peer", "--data", str(data_dir), "--out", str(out), "--threads", str(threads),
-               "--quiet"]
-    start = time.perf_counter()
-    subprocess.run(command, capture_output=True, text=True, env=env, check=True)
-    seconds = time.perf_counter() - start
+               "peer", "--data", str(data_dir), "--out", str(out), "--threads", str(threads)]
+    _, seconds, marks = timed_lines(command, None, env, re.compile(r"^peer epoch \d+/"))
     metrics = yaml.safe_load((out / "metrics.json").read_text())
-    return (metrics["test_perplexity"], seconds,
-            metrics["train_ended"] - metrics["train_started"])
+    return metrics["test_perplexity"], seconds, steady_epochs(marks, epochs)
 
 
 def interval(values: list[float]) -> str:
@@ -110,7 +135,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("peer", type=Path, help="a word_language_model checkout")
     parser.add_argument("--data", type=Path, help="folder of train.txt, valid.txt, test.txt")
-    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--dropout", type=float, nargs="+", default=[0.0, 0.5])
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
@@ -136,15 +161,19 @@ def main() -> None:
                                                         args.epochs, args.threads, env)
                     results.setdefault((dropout, name), []).append((ppl, seconds, loop))
                     print(f"dropout {dropout} seed {seed} {name}: test perplexity {ppl:.2f}, "
-                          f"{seconds:.1f} s in all, {loop:.1f} s of epochs", flush=True)
+                          f"{seconds:.1f} s in all, {loop:.1f} s of epochs 2-{args.epochs}",
+                          flush=True)
         for dropout in args.dropout:
             peer, mine = results[(dropout, "peer")], results[(dropout, "rnnlab")]
             whole = sum(r[1] for r in peer) / sum(r[1] for r in mine)
             epochs = sum(r[2] for r in peer) / sum(r[2] for r in mine)
             change = statistics.mean(r[0] for r in mine) / statistics.mean(r[0] for r in peer)
+            welch = scipy_stats.ttest_ind([r[0] for r in mine], [r[0] for r in peer],
+                                          equal_var=False).pvalue
             print(f"dropout {dropout}: test perplexity peer {interval([r[0] for r in peer])}, "
-                  f"rnnlab {interval([r[0] for r in mine])} ({change - 1:+.1%}); speed rnnlab "
-                  f"/ peer: epochs {epochs:.2f}x, whole runs {whole:.2f}x", flush=True)
+                  f"rnnlab {interval([r[0] for r in mine])} ({change - 1:+.1%}, Welch p = "
+                  f"{welch:.2f}); speed rnnlab / peer: epochs 2-{args.epochs} {epochs:.2f}x, "
+                  f"whole runs {whole:.2f}x", flush=True)
 
 
 if __name__ == "__main__":

@@ -66,9 +66,11 @@ def cmd_train(args: argparse.Namespace) -> None:
                             f"got {shown}")
     from rnnlab.lifeline import watch_workflow
     from rnnlab.locks import claim_for_new_run
+    from rnnlab.memory import keep_freed_memory
 
     claim_for_new_run(args.out, args.force)  # a finished run's folder: refused or cleared
     watch_workflow()  # a job Snakemake started stops when that Snakemake dies
+    keep_freed_memory()  # this process only trains: the same pages serve every batch
     train(Settings.from_dict(settings), args.data, args.out, threads=args.threads,
           progress=not args.quiet, tensorboard=args.tensorboard)
 
