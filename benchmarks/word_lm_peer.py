@@ -1,14 +1,15 @@
 """rnnlab against PyTorch's word_language_model on the same three files and settings.
 
     python benchmarks/word_lm_peer.py PEER_DIR [--data DIR] [--seeds 5] [--dropout 0 0.5]
-        [--epochs 6] [--threads 1]
+        [--epochs 6] [--threads 1] [--impl torch|scratch]
 
 PEER_DIR is a checkout of pytorch/examples' ``word_language_model`` (BSD-3; its main.py is run
 as it is). DIR holds ``train.txt``, ``valid.txt`` and ``test.txt``; without ``--data`` they are
 built from the lab's bundled text: its lines, in order, 80 % / 10 % / 10 %. Both train the
 peer's settings (2-layer LSTM, emsize = nhid = 100, tied, lr 20, clip 0.25, bptt 35, batch 20,
 held-out and test batch 10, lr / 4 when held-out loss does not improve; rnnlab with
-``sampling: fixed``, the peer's batching) for each seed and dropout, the two taking turns going
+``sampling: fixed``, the peer's batching, and its torch.nn LSTM, or with ``--impl scratch`` its
+LSTM written from the equations) for each seed and dropout, the two taking turns going
 first so that a change in the machine's speed hits both alike. Each run is a fresh process on
 ``--threads`` threads.
 
@@ -92,7 +93,8 @@ def run_peer(peer: Path, data: Path, work: Path, seed: int, dropout: float, epoc
     return test, seconds, steady_epochs(marks, epochs)
 
 
-def rnnlab_config(data: Path, seed: int, dropout: float, epochs: int) -> dict:
+def rnnlab_config(data: Path, seed: int, dropout: float, epochs: int,
+                  impl: str = "torch") -> dict:
     """The same model and schedule as an rnnlab config."""
     s = SETTINGS
     files = {split: {"url": str(data / f"{split}.txt"), "sha1": "0" * 40} for split in SPLITS}
@@ -102,18 +104,18 @@ def rnnlab_config(data: Path, seed: int, dropout: float, epochs: int) -> dict:
                      "sampling": "fixed", "clip": s["clip"], "seed": seed, "eval_every": 1,
                      "eval_batch_size": 10, "anneal": 4, "checkpoint_every": epochs,
                      "prefixes": [], "num_preds": 0, "device": "cpu"},
-        "variants": {"peer": {"cell": "lstm", "impl": "torch", "layers": s["nlayers"],
+        "variants": {"peer": {"cell": "lstm", "impl": impl, "layers": s["nlayers"],
                               "hidden": s["nhid"], "embedding": s["emsize"], "tied": True,
                               "dropout": dropout, "lr": s["lr"]}},
     }
 
 
 def run_rnnlab(data_dir: Path, data: Path, work: Path, seed: int, dropout: float,
-               epochs: int, threads: int, env: dict) -> tuple[float, float, float]:
+               epochs: int, threads: int, env: dict, impl: str) -> tuple[float, float, float]:
     """``rnnlab train`` on the preprocessed files: (test perplexity, wall seconds, seconds of
     epochs 2-N)."""
     config = work / "config.yaml"
-    config.write_text(yaml.safe_dump(rnnlab_config(data, seed, dropout, epochs)))
+    config.write_text(yaml.safe_dump(rnnlab_config(data, seed, dropout, epochs, impl)))
     out = work / f"rnnlab-{seed}-{dropout}"
     command = [sys.executable, "-m", "rnnlab.cli", "train", "--config", str(config), "--variant",
                "peer", "--data", str(data_dir), "--out", str(out), "--threads", str(threads)]
@@ -139,6 +141,7 @@ def main() -> None:
     parser.add_argument("--dropout", type=float, nargs="+", default=[0.0, 0.5])
     parser.add_argument("--epochs", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--impl", choices=("torch", "scratch"), default="torch")
     args = parser.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
            "MKL_NUM_THREADS": str(args.threads)}
@@ -158,7 +161,8 @@ def main() -> None:
                                                       seed, dropout, args.epochs, env)
                     else:
                         ppl, seconds, loop = run_rnnlab(data_dir, data, work, seed, dropout,
-                                                        args.epochs, args.threads, env)
+                                                        args.epochs, args.threads, env,
+                                                        args.impl)
                     results.setdefault((dropout, name), []).append((ppl, seconds, loop))
                     print(f"dropout {dropout} seed {seed} {name}: test perplexity {ppl:.2f}, "
                           f"{seconds:.1f} s in all, {loop:.1f} s of epochs 2-{args.epochs}",
