@@ -67,10 +67,9 @@ class RNNScan(Function):
     @staticmethod
     def forward(ctx, XW, H0, W_h):
         Hs = _states(XW, H0)
-        Hs[1:] = XW                              # then each step adds H_{t-1} W_h in place
-        Hs_t = Hs.unbind(0)                      # per-step views, made once: Hs_t[t] = Hs[t]
-        for t in range(XW.shape[0]):
-            Hs_t[t + 1].addmm_(Hs_t[t], W_h).tanh_()
+        Hs_t, XW_t = Hs.unbind(0), XW.unbind(0)  # per-step views, made once: Hs_t[t] = Hs[t]
+        for t in range(len(XW_t)):
+            torch.addmm(XW_t[t], Hs_t[t], W_h, out=Hs_t[t + 1]).tanh_()
         ctx.save_for_backward(Hs, W_h)
         return Hs[1:], Hs[-1]
 
@@ -81,10 +80,15 @@ class RNNScan(Function):
         dHs, D = _state_grads(dY, dH_T), _dtanh(Hs[1:])       # D: tanh' (steps, batch, h)
         dA = torch.empty_like(D)       # gradient of the pre-activation XW_t + H_{t-1} W_h
         dHs_t, D_t, dA_t, W_hT = dHs.unbind(0), D.unbind(0), dA.unbind(0), _T(W_h)
+        # Training detaches the state between batches, so H0 rarely needs its gradient: then
+        # the loop stops before the last product, which would only give dH0.
+        last = 0 if ctx.needs_input_grad[1] else 1
         for t in reversed(range(len(dA_t))):
             torch.mul(dHs_t[t + 1], D_t[t], out=dA_t[t])
-            dHs_t[t].addmm_(dA_t[t], W_hT)
-        return dA, dHs[0], _flat(Hs[:-1]).T @ _flat(dA)
+            if t >= last:
+                dHs_t[t].addmm_(dA_t[t], W_hT)
+        dH0 = dHs[0] if ctx.needs_input_grad[1] else None
+        return dA, dH0, _flat(Hs[:-1]).T @ _flat(dA)
 
 
 class LSTMScan(Function):
