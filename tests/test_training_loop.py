@@ -87,13 +87,15 @@ def test_anneal_divides_lr_when_held_out_perplexity_stalls(tiny_data, tmp_path):
 
 @pytest.mark.cuda
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
-@pytest.mark.parametrize("variant", ["rnn", "gru", "lstm"])
-def test_cuda_graph_matches_eager(variant, tiny_data, tmp_path):
-    """On CUDA, the graph-captured step gives the eager path's history within tolerance."""
-    eager = train(settings_for(variant, epochs=3, device="cuda", cuda_graph=False), tiny_data,
-                  tmp_path / "eager", progress=False)
-    graph = train(settings_for(variant, epochs=3, device="cuda", cuda_graph=True), tiny_data,
-                  tmp_path / "graph", progress=False)
+@pytest.mark.parametrize("variant,sampling", [("rnn", "sequential"), ("gru", "sequential"),
+                                              ("lstm", "sequential"), ("lstm", "fixed")])
+def test_cuda_graph_matches_eager(variant, sampling, tiny_data, tmp_path):
+    """On CUDA, the graph-captured step gives the eager path's history within tolerance (with
+    fixed sampling too, whose last, shorter window the graph step runs eagerly)."""
+    eager = train(settings_for(variant, epochs=3, device="cuda", cuda_graph=False,
+                               sampling=sampling), tiny_data, tmp_path / "eager", progress=False)
+    graph = train(settings_for(variant, epochs=3, device="cuda", cuda_graph=True,
+                               sampling=sampling), tiny_data, tmp_path / "graph", progress=False)
     assert graph["cuda_graph_used"] and not eager["cuda_graph_used"]
     for a, b in zip(eager["history"], graph["history"], strict=True):
         assert b["train_perplexity"] == pytest.approx(a["train_perplexity"], rel=1e-4)
