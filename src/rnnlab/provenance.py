@@ -30,8 +30,8 @@ STAGE_CODE = {
 # that every module is in a stage or here, so a new module is placed on purpose).
 NO_STAGE_CODE = ("__init__.py", "cli", "errors.py", "fileio.py", "interrupts.py",
                  "training/__init__.py", "training/job.py", "training/live.py", "plan.py",
-                 "lifeline.py", "locks.py", "provenance.py", "config", "config.schema.yaml",
-                 "download.py", "export.py", "compare", "resources")
+                 "lifeline.py", "locks.py", "memory.py", "provenance.py", "config",
+                 "config.schema.yaml", "download.py", "export.py", "compare", "resources")
 
 
 def _without_docstrings(tree: ast.AST) -> ast.AST:
