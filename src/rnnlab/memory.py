@@ -19,7 +19,6 @@ should not change the allocator of a process it does not own.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import sys
 
 M_TRIM_THRESHOLD = -1  # glibc's mallopt parameter numbers (malloc.h)
@@ -30,13 +29,13 @@ TRIM_THRESHOLD = 2 ** 30  # keep up to 1 GiB of freed heap for the next batches
 
 def keep_freed_memory() -> bool:
     """Tell glibc's malloc to serve blocks up to 32 MiB from its heap and to keep freed memory
-    there. Returns whether it took both settings (False off Linux or with another libc)."""
+    there. Returns whether it took both settings (False off Linux, and with a libc such as musl,
+    whose mallopt takes none)."""
     if not sys.platform.startswith("linux"):
         return False
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # no glibc (musl has no such tunables to set)
+    try:  # the process's own symbols hold libc's (find_library would run ldconfig)
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
         return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
