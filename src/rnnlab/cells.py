@@ -80,15 +80,14 @@ class RNNScan(Function):
         dHs, D = _state_grads(dY, dH_T), _dtanh(Hs[1:])       # D: tanh' (steps, batch, h)
         dA = torch.empty_like(D)       # gradient of the pre-activation XW_t + H_{t-1} W_h
         dHs_t, D_t, dA_t, W_hT = dHs.unbind(0), D.unbind(0), dA.unbind(0), _T(W_h)
-        # Training detaches the state between batches, so H0 rarely needs its gradient: then
-        # the loop stops before the last product, which would only give dH0.
-        last = 0 if ctx.needs_input_grad[1] else 1
+        # Training detaches the state between batches, so H0 rarely needs its gradient; the
+        # product at t = 0 gives only that.
+        need_dH0 = ctx.needs_input_grad[1]
         for t in reversed(range(len(dA_t))):
             torch.mul(dHs_t[t + 1], D_t[t], out=dA_t[t])
-            if t >= last:
+            if t or need_dH0:
                 dHs_t[t].addmm_(dA_t[t], W_hT)
-        dH0 = dHs[0] if ctx.needs_input_grad[1] else None
-        return dA, dH0, _flat(Hs[:-1]).T @ _flat(dA)
+        return dA, dHs[0] if need_dH0 else None, _flat(Hs[:-1]).T @ _flat(dA)
 
 
 class LSTMScan(Function):
