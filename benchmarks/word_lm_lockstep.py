@@ -20,9 +20,12 @@ from pathlib import Path
 
 import torch
 
-from rnnlab.data import fixed_batches, load_data, split_data
+from rnnlab.data import fixed_batches
 from rnnlab.models import build_model
 from rnnlab.training.step import SGD, EagerStep
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from word_lm_parts import peer_and_data  # noqa: E402
 
 HIDDEN, BATCH, STEPS, LR, CLIP = 100, 20, 35, 20.0, 0.25
 
@@ -34,12 +37,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--every", type=int, default=5)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.peer.resolve()))
-    import model as peer_model  # word_language_model's model.py
-
-    torch.set_num_threads(1)
-    corpus, vocab, stats = load_data(args.data)
-    train_ids = split_data(corpus, stats, {})[0]
+    peer_model, vocab, train_ids, _ = peer_and_data(args.peer, args.data)
     torch.manual_seed(1)
     theirs = peer_model.RNNModel("LSTM", len(vocab), HIDDEN, HIDDEN, 2, 0.0, True)
     ours = build_model("lstm", "torch", len(vocab), HIDDEN, 2, embedding=HIDDEN, tied=True)

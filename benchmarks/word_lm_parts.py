@@ -78,6 +78,18 @@ def peer_parts(model, train_rows, valid_rows, steps: int, folder: Path) -> tuple
     return train, time.perf_counter() - start
 
 
+def peer_and_data(peer: Path, data: Path):
+    """word_language_model's model.py imported from the checkout ``peer``, and the preprocessed
+    ``data``: (that module, vocab, training ids, held-out ids), with torch on one thread."""
+    sys.path.insert(0, str(peer.resolve()))
+    import model as peer_model
+
+    torch.set_num_threads(1)
+    corpus, vocab, stats = load_data(data)
+    train_ids, valid, _ = split_data(corpus, stats, {})
+    return peer_model, vocab, train_ids, valid
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("peer", type=Path)
@@ -85,12 +97,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=12)
     parser.add_argument("--steps", type=int, default=8)
     args = parser.parse_args()
-    sys.path.insert(0, str(args.peer.resolve()))
-    import model as peer_model  # word_language_model's model.py
-
-    torch.set_num_threads(1)
-    corpus, vocab, stats = load_data(args.data)
-    train_ids, valid, _ = split_data(corpus, stats, {})
+    peer_model, vocab, train_ids, valid = peer_and_data(args.peer, args.data)
     torch.manual_seed(0)
     ours = build_model("lstm", "torch", len(vocab), HIDDEN, 2, embedding=HIDDEN, tied=True)
     step = EagerStep(ours, SGD(ours.parameters(), 20), 0.25)
