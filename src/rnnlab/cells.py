@@ -66,10 +66,12 @@ class RNNScan(Function):
 
     @staticmethod
     def forward(ctx, XW, H0, W_h):
-        Hs = _states(XW, H0)
-        Hs_t, XW_t = Hs.unbind(0), XW.unbind(0)  # per-step views, made once: Hs_t[t] = Hs[t]
-        for t in range(len(XW_t)):
-            torch.addmm(XW_t[t], Hs_t[t], W_h, out=Hs_t[t + 1]).tanh_()
+        # Hs = [H0, XW_1, ..., XW_T] (steps+1, batch, h) in one copy; step t turns its XW_t
+        # into H_t in place, so the loop copies nothing.
+        Hs = torch.cat([H0.unsqueeze(0), XW])
+        Hs_t = Hs.unbind(0)  # per-step views, made once: Hs_t[t] = Hs[t]
+        for t in range(1, len(Hs_t)):
+            Hs_t[t].addmm_(Hs_t[t - 1], W_h).tanh_()
         ctx.save_for_backward(Hs, W_h)
         return Hs[1:], Hs[-1]
 
@@ -77,14 +79,15 @@ class RNNScan(Function):
     @once_differentiable
     def backward(ctx, dY, dH_T):
         Hs, W_h = ctx.saved_tensors
-        dHs, D = _state_grads(dY, dH_T), _dtanh(Hs[1:])       # D: tanh' (steps, batch, h)
-        dA = torch.empty_like(D)       # gradient of the pre-activation XW_t + H_{t-1} W_h
-        dHs_t, D_t, dA_t, W_hT = dHs.unbind(0), D.unbind(0), dA.unbind(0), _T(W_h)
+        dHs = _state_grads(dY, dH_T)
+        dA = dY.new_empty(dY.shape)    # gradient of the pre-activation XW_t + H_{t-1} W_h
+        Hs_t, dHs_t, dA_t, W_hT = Hs.unbind(0), dHs.unbind(0), dA.unbind(0), _T(W_h)
         # Training detaches the state between batches, so H0 rarely needs its gradient; the
         # product at t = 0 gives only that.
         need_dH0 = ctx.needs_input_grad[1]
         for t in reversed(range(len(dA_t))):
-            torch.mul(dHs_t[t + 1], D_t[t], out=dA_t[t])
+            # dA_t = dH_t * tanh'(.) = dH_t * (1 - H_t^2), one fused kernel per step
+            torch.ops.aten.tanh_backward.grad_input(dHs_t[t + 1], Hs_t[t + 1], grad_input=dA_t[t])
             if t or need_dH0:
                 dHs_t[t].addmm_(dA_t[t], W_hT)
         return dA, dHs[0] if need_dH0 else None, _flat(Hs[:-1]).T @ _flat(dA)
