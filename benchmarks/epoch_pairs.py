@@ -11,7 +11,9 @@ ratio, textbook / ours (above 1: rnnlab's epoch is faster). Epochs a fraction of
 see the same load, so this shows the loops' own difference with less noise than
 ``benchmarks/throughput.py``, whose runs are minutes apart; it leaves out what ``rnnlab train``
 does between epochs (evaluation, snapshot, checkpoints, history.csv), which throughput.py leaves
-out too. ``--profile`` prints cProfile's top functions of N epochs of each instead.
+out too. Both sides run with the allocator setting ``rnnlab train`` makes for itself
+(``rnnlab.memory``), so the pairs show the loops alone. ``--profile`` prints cProfile's top
+functions of N epochs of each instead.
 """
 
 from __future__ import annotations
@@ -93,6 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.pairs < 1:
         parser.error("--pairs must be >= 1")
     spec = variant_spec(args.config, args.variant)
+    from rnnlab.memory import keep_freed_memory
+
+    keep_freed_memory()  # for both sides of this process
     d2l = import_d2l(args.d2l)
     warnings.filterwarnings("ignore", module="d2l")  # see textbook_loop.py
     with tempfile.TemporaryDirectory(prefix="rnnlab-pairs-") as tmp:
