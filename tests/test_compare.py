@@ -3,6 +3,7 @@
 
 import csv
 import json
+import re
 
 import pytest
 from helpers import rnnlab, tiny_config, write_config
@@ -102,6 +103,30 @@ def test_a_comparison_csv_is_a_side(sides, tmp_path):
     assert from_csv["lstm"]["best_val_perplexity_b"] == \
         pytest.approx(from_folder["lstm"]["best_val_perplexity_b"])
     assert from_csv["gru"]["settings_differ"] == "lr: 1 -> 2"
+
+
+def test_text_from_a_side_is_escaped_in_the_markdown(tmp_path):
+    """Names and settings read from a comparison.csv reach compare.md as text, never as HTML or
+    table markup."""
+    bad_name, bad_setting = "<img src=x onerror=alert(1)>", "<b>a|b</b>"
+    for side, sampling in (("a", "sequential"), ("b", bad_setting)):
+        (tmp_path / side).mkdir()
+        (tmp_path / side / "comparison.csv").write_text(
+            "variant,sampling,train_perplexity,tokens_per_second\n"
+            f'"{bad_name}","{sampling}",5.0,100\n', encoding="utf-8")
+    markdown = compare(tmp_path / "a" / "comparison.csv",
+                       tmp_path / "b" / "comparison.csv")["markdown"]
+    assert "<img" not in markdown and "<b>" not in markdown
+    lines = markdown.splitlines()
+    row = next(line for line in lines if "onerror" in line)
+    header = next(line for line in lines if line.startswith("| variant"))
+    assert "&lt;img src=x onerror=alert(1)&gt;" in row
+    assert "sampling: sequential -> &lt;b&gt;a\\|b&lt;/b&gt;" in row
+
+    def cells(line):  # split on the pipes that are not escaped
+        return len(re.split(r"(?<!\\)\|", line))
+
+    assert cells(row) == cells(header)
 
 
 @pytest.mark.parametrize(("make", "message"), [

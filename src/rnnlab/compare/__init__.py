@@ -15,6 +15,7 @@ from rnnlab.compare.figure import plot_compare
 from rnnlab.compare.sides import Side, load_side
 from rnnlab.compare.table import compare_rows, markdown_table, write_csv
 from rnnlab.fileio import atomic_write_text
+from rnnlab.report.markdown import text
 
 OUTPUTS = ("compare.md", "compare.csv", "compare.png")
 __all__ = ["OUTPUTS", "Side", "compare", "compare_rows", "load_side", "render_markdown"]
@@ -22,12 +23,14 @@ __all__ = ["OUTPUTS", "Side", "compare", "compare_rows", "load_side", "render_ma
 
 def _describe(name: str, side: Side) -> str:
     count = len(side.runs)
-    return f"{name}: {side.source} ({count} variant{'s' if count != 1 else ''})"
+    return f"{name}: {text(str(side.source))} ({count} variant{'s' if count != 1 else ''})"
 
 
 def render_markdown(side_a: Side, side_b: Side, rows: list[dict]) -> str:
-    """The comparison as a Markdown document: which side is which, then the table."""
-    only = [f"{row['variant']} ({row['present']})" for row in rows if row["present"] != "both"]
+    """The comparison as a Markdown document: which side is which, then the table; text from the
+    sides (folders, names, settings) escaped as comparison.md escapes it."""
+    only = [f"{text(row['variant'])} ({row['present']})" for row in rows
+            if row["present"] != "both"]
     lines = ["# rnnlab: comparison of two results", "", f"- {_describe('A', side_a)}",
              f"- {_describe('B', side_b)}",
              f"- on one side only: {', '.join(only) if only else 'none'}", "",

@@ -10,6 +10,7 @@ from pathlib import Path
 from rnnlab.compare.sides import Side
 from rnnlab.fileio import atomic_write_text
 from rnnlab.report.formats import ppl
+from rnnlab.report.markdown import text
 from rnnlab.report.metrics import order
 from rnnlab.report.stats import Group, replicate_groups, values_of, welch_p
 
@@ -98,7 +99,8 @@ def _shown_results(rows: list[dict]) -> list[tuple]:
 
 def markdown_table(rows: list[dict]) -> list[str]:
     """The comparison as Markdown lines: 'A → B (change)' per result, a Welch p column after
-    each result where some variant is replicated on both sides."""
+    each result where some variant is replicated on both sides. Names and settings are escaped
+    as comparison.md escapes them (a comparison.csv side may hold any text)."""
     shown = _shown_results(rows)
     tested = {key for key, _, _ in shown if any(row[f"{key}_welch_p"] is not None
                                                   for row in rows)}
@@ -110,13 +112,14 @@ def markdown_table(rows: list[dict]) -> list[str]:
              "|" + "|".join(["---", "---", "---:", *(["---:"] * (len(headers) - 4)), "---"])
              + "|"]
     for row in rows:
-        cells = [row["variant"], row["present"], f"{row['n_a']}/{row['n_b']}"]
+        cells = [text(row["variant"]), row["present"], f"{row['n_a']}/{row['n_b']}"]
         for key, _, fmt in shown:
             cells.append(_change_text(row, key, fmt))
             if key in tested:
                 p = row[f"{key}_welch_p"]
                 cells.append("n/a" if p is None else f"{p:.3g}")
-        differ = row["settings_differ"].replace("|", "\\|") or "none"
+        # The arrow stays as it is: with every '<' escaped, a '>' alone is no markup.
+        differ = text(row["settings_differ"]).replace(" -&gt; ", " -> ") or "none"
         cells.append(differ if row["present"] == "both" else "-")
         lines.append("| " + " | ".join(cells) + " |")
     return lines
