@@ -5,8 +5,9 @@ Each ``*Scan`` is a ``torch.autograd.Function``: ``forward`` runs the textbook e
 step, writing every step's state and gates into preallocated buffers (no autograd graph of
 ``steps x ops`` nodes), and ``backward`` walks the steps in reverse. Only the work that really is
 sequential stays in the loop: the gradient flowing back through ``H_{t-1} W_h``. Everything
-that can be batched over steps is done once: the gate derivatives before the loop, and the
-recurrent weight's gradient after it as ONE matrix product over all steps,
+that can be batched over steps is done once: the gate derivatives before the loop (the plain
+RNN's one derivative is fused into its per-step multiply instead), and the recurrent weight's
+gradient after it as ONE matrix product over all steps,
 ``dW_h = H_prev_all^T @ dA_all`` with ``(hidden, steps*batch) @ (steps*batch, gates*hidden)``,
 instead of ``steps`` rank-``batch`` updates and adds. The input projection ``XW = X W_x + b``
 is computed by the caller for all steps at once, so its gradients are one product too.
