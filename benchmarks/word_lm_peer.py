@@ -36,9 +36,9 @@ import time
 from pathlib import Path
 
 import yaml
-from scipy import stats as scipy_stats
 
 from rnnlab.download import bundled_corpus
+from rnnlab.report.stats import summarise, welch_p
 
 SPLITS = ("train", "valid", "test")
 SETTINGS = {"emsize": 100, "nhid": 100, "nlayers": 2, "lr": 20, "clip": 0.25, "bptt": 35,
@@ -125,12 +125,9 @@ def run_rnnlab(data_dir: Path, data: Path, work: Path, seed: int, dropout: float
 
 
 def interval(values: list[float]) -> str:
-    """mean ± half-width of the 95 % t interval."""
-    mean = statistics.mean(values)
-    if len(values) < 2:
-        return f"{mean:.1f}"
-    half = scipy_stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / len(values) ** 0.5
-    return f"{mean:.1f} ± {half:.1f}"
+    """mean ± half-width of the 95 % t interval (the report's replicate summary)."""
+    summary = summarise(values)
+    return f"{summary.mean:.1f}" + (f" ± {summary.ci95:.1f}" if summary.ci95 is not None else "")
 
 
 def main() -> None:
@@ -172,11 +169,12 @@ def main() -> None:
             whole = sum(r[1] for r in peer) / sum(r[1] for r in mine)
             epochs = sum(r[2] for r in peer) / sum(r[2] for r in mine)
             change = statistics.mean(r[0] for r in mine) / statistics.mean(r[0] for r in peer)
-            welch = scipy_stats.ttest_ind([r[0] for r in mine], [r[0] for r in peer],
-                                          equal_var=False).pvalue
+            welch = welch_p([r[0] for r in mine], [r[0] for r in peer]) \
+                if args.seeds > 1 else None  # None too where neither side has any spread
             print(f"dropout {dropout}: test perplexity peer {interval([r[0] for r in peer])}, "
                   f"rnnlab {interval([r[0] for r in mine])} ({change - 1:+.1%}, Welch p = "
-                  f"{welch:.2f}); speed rnnlab / peer: epochs 2-{args.epochs} {epochs:.2f}x, "
+                  f"{'n/a' if welch is None else f'{welch:.2f}'}); speed rnnlab / peer: "
+                  f"epochs 2-{args.epochs} {epochs:.2f}x, "
                   f"whole runs {whole:.2f}x", flush=True)
 
 
