@@ -32,6 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from textbook_loop import ROOT, build, import_d2l, load_data, variant_spec  # noqa: E402
 from throughput import environment, prepare_data  # noqa: E402
 
+from rnnlab.memory import keep_freed_memory  # noqa: E402
+
 
 def textbook_epoch(d2l, spec: dict):
     """One epoch of the textbook's loop on its own model, as a function of nothing."""
@@ -95,8 +97,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.pairs < 1:
         parser.error("--pairs must be >= 1")
     spec = variant_spec(args.config, args.variant)
-    from rnnlab.memory import keep_freed_memory
-
     keep_freed_memory()  # for both sides of this process
     d2l = import_d2l(args.d2l)
     warnings.filterwarnings("ignore", module="d2l")  # see textbook_loop.py
